@@ -1,0 +1,124 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/entrafunc/entrafunc/auth"
+)
+
+// Errors this package detects in requests. Each matches with errors.Is.
+var (
+	ErrBadRequest       = errors.New("api: bad request")
+	ErrBodyTooLarge     = errors.New("api: request body too large")
+	ErrNotFound         = errors.New("api: no such function")
+	ErrMethodNotAllowed = errors.New("api: method not allowed")
+)
+
+// realm names the protection space in every Bearer challenge.
+const realm = "api"
+
+// retryAfterSeconds is what a caller is told to wait while the signing keys
+// load.
+const retryAfterSeconds = 5
+
+// inputError is an [ErrBadRequest] whose message describes the client's own
+// input and so is safe to send back.
+type inputError struct{ msg string }
+
+func (e *inputError) Error() string        { return "api: bad request: " + e.msg }
+func (e *inputError) Is(target error) bool { return target == ErrBadRequest }
+
+func badBody(msg string) error { return &inputError{msg: msg} }
+
+// problem is an RFC 9457 problem details body.
+type problem struct {
+	Type      string `json:"type"`
+	Title     string `json:"title"`
+	Status    int    `json:"status"`
+	Detail    string `json:"detail,omitempty"`
+	Code      string `json:"code,omitempty"`
+	Rule      string `json:"rule,omitempty"`
+	RequestID string `json:"requestId,omitempty"`
+}
+
+// writeError is the one place an error becomes a response. The client gets
+// a fixed message for its kind of failure (or, for its own input, what is
+// wrong with it); the detail goes to the request's log line only.
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	e := entryFrom(r.Context())
+	if e != nil {
+		e.err = err
+		if p, ok := auth.FromContext(r.Context()); ok {
+			e.principal = p
+		}
+	}
+	h := w.Header()
+	pb := problem{Type: "about:blank"}
+	var ie *inputError
+	var re *auth.RequestError
+	var pe *auth.PolicyError
+	switch {
+	case errors.Is(err, auth.ErrNoCredentials):
+		h.Set("WWW-Authenticate", challenge())
+		pb.Status, pb.Detail = http.StatusUnauthorized, "This API requires an Entra ID access token: send it as Authorization: Bearer <token>."
+	case errors.As(err, &re):
+		h.Set("WWW-Authenticate", challenge("error", "invalid_request", "error_description", re.Description))
+		pb.Status, pb.Code, pb.Detail = http.StatusBadRequest, "invalid_request", re.Description+"."
+	case errors.Is(err, auth.ErrInvalidToken):
+		h.Set("WWW-Authenticate", challenge("error", "invalid_token", "error_description", "The access token is not valid"))
+		pb.Status, pb.Code, pb.Detail = http.StatusUnauthorized, "invalid_token", "The access token is not valid: it may be expired, or issued for another API or tenant."
+	case errors.As(err, &pe) && errors.Is(err, auth.ErrInsufficientScope):
+		scope := strings.Join(pe.Scopes, " ")
+		h.Set("WWW-Authenticate", challenge("error", "insufficient_scope", "scope", scope))
+		pb.Status, pb.Code, pb.Detail = http.StatusForbidden, "insufficient_scope", "The access token lacks the delegated scope "+scope+"."
+	case errors.As(err, &pe):
+		pb.Status, pb.Code, pb.Rule = http.StatusForbidden, "forbidden", pe.Rule
+		pb.Detail = "The caller is authenticated but not allowed by the rule " + pe.Rule + "."
+	case errors.Is(err, auth.ErrUnavailable):
+		h.Set("Retry-After", strconv.Itoa(retryAfterSeconds))
+		pb.Status, pb.Code = http.StatusServiceUnavailable, "keys_unavailable"
+		pb.Detail = "The API cannot check access tokens yet: its signing keys are still loading. Retry shortly."
+	case errors.As(err, &ie):
+		pb.Status, pb.Detail = http.StatusBadRequest, ie.msg
+	case errors.Is(err, ErrBodyTooLarge):
+		pb.Status, pb.Detail = http.StatusRequestEntityTooLarge, "The request body is larger than this API accepts."
+	case errors.Is(err, ErrNotFound):
+		pb.Status, pb.Detail = http.StatusNotFound, "There is no function at this path."
+	case errors.Is(err, ErrMethodNotAllowed):
+		pb.Status, pb.Detail = http.StatusMethodNotAllowed, "This function does not accept the method "+r.Method+"."
+	default:
+		pb.Status, pb.Detail = http.StatusInternalServerError, "Internal error."
+	}
+	pb.Title = http.StatusText(pb.Status)
+	if e != nil {
+		pb.RequestID = e.id
+	}
+	h.Set("Content-Type", "application/problem+json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(pb.Status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(pb) // cannot fail: strings and ints only
+}
+
+// challenge builds a Bearer WWW-Authenticate value (RFC 6750 §3) from
+// name, value pairs.
+func challenge(params ...string) string {
+	var b strings.Builder
+	b.WriteString(`Bearer realm="` + realm + `"`)
+	for i := 0; i+1 < len(params); i += 2 {
+		b.WriteString(", " + params[i] + `="` + quoteEscape(params[i+1]) + `"`)
+	}
+	return b.String()
+}
+
+func quoteEscape(s string) string {
+	if !strings.ContainsAny(s, `"\`) {
+		return s
+	}
+	return strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s)
+}

@@ -1,0 +1,174 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/entrafunc/entrafunc/auth"
+)
+
+// InvocationIDHeader carries the Functions host's id for the invocation.
+const InvocationIDHeader = "X-Azure-Functions-InvocationId"
+
+// entry is what the request's log line says beyond the request itself. It
+// is filled in by the layers that learn it: who called, and why a request
+// was refused.
+type entry struct {
+	id        string
+	principal *auth.Principal
+	err       error
+}
+
+type entryKey struct{}
+
+func entryFrom(ctx context.Context) *entry {
+	e, _ := ctx.Value(entryKey{}).(*entry)
+	return e
+}
+
+// statusWriter remembers the status a handler wrote.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (sw *statusWriter) WriteHeader(code int) {
+	if sw.status == 0 {
+		sw.status = code
+	}
+	sw.ResponseWriter.WriteHeader(code)
+}
+
+func (sw *statusWriter) Write(b []byte) (int, error) {
+	if sw.status == 0 {
+		sw.status = http.StatusOK
+	}
+	n, err := sw.ResponseWriter.Write(b)
+	sw.bytes += n
+	return n, err
+}
+
+func (sw *statusWriter) Unwrap() http.ResponseWriter { return sw.ResponseWriter }
+
+// logRequests writes one line per request: method, path (never the query,
+// which may hold a name or a smuggled token), status, duration, the host's
+// invocation id, a request id, and the caller's oid and tid when known.
+// Never a header, a token or a whole principal.
+func logRequests(logger *slog.Logger) func(http.Handler) http.Handler {
+	var seq atomic.Uint64
+	boot := make([]byte, 4)
+	rand.Read(boot)
+	prefix := hex.EncodeToString(boot) + "-"
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			e := &entry{id: prefix + strconv.FormatUint(seq.Add(1), 10)}
+			sw := &statusWriter{ResponseWriter: w}
+			ctx := context.WithValue(r.Context(), entryKey{}, e)
+			next.ServeHTTP(sw, r.WithContext(ctx))
+			if sw.status == 0 {
+				sw.status = http.StatusOK
+			}
+			attrs := make([]slog.Attr, 0, 11)
+			attrs = append(attrs,
+				slog.String("method", r.Method),
+				slog.String("path", r.URL.Path),
+				slog.Int("status", sw.status),
+				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+				slog.String("request_id", e.id),
+			)
+			if id := r.Header.Get(InvocationIDHeader); id != "" {
+				attrs = append(attrs, slog.String("invocation_id", id))
+			}
+			if p := e.principal; p != nil {
+				attrs = append(attrs, slog.String("oid", p.ObjectID), slog.String("tid", p.TenantID), slog.String("source", string(p.Source)))
+			}
+			level := slog.LevelInfo
+			if e.err != nil {
+				if reason := auth.Reason(e.err); reason != "" {
+					attrs = append(attrs, slog.String("reason", reason))
+				}
+				attrs = append(attrs, slog.String("error", e.err.Error()))
+			}
+			if sw.status >= 500 {
+				level = slog.LevelError
+			}
+			logger.LogAttrs(ctx, level, "request", attrs...)
+		})
+	}
+}
+
+// noteCaller records the authenticated caller on the request's log line.
+func noteCaller(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if e := entryFrom(r.Context()); e != nil {
+			e.principal, _ = auth.FromContext(r.Context())
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// recoverPanics turns a panic into a logged 500, so that one bad request
+// never takes the worker down (the host restarts a dead worker, and gives
+// up on the app after three deaths in 30 minutes).
+func recoverPanics(logger *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			defer func() {
+				v := recover()
+				if v == nil {
+					return
+				}
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				logger.ErrorContext(r.Context(), "panic", slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+				writeError(w, r, errors.New("panic while serving the request"))
+			}()
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// matchCase lower-cases the path before routing: the host matches function
+// routes case-insensitively and forwards the client's casing.
+func matchCase(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; p != routeKey(p) {
+			u := *r.URL
+			u.Path, u.RawPath = routeKey(p), ""
+			r2 := *r
+			r2.URL = &u
+			r = &r2
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// limitBody refuses bodies over max bytes: at once when Content-Length
+// says so, otherwise when a handler reads past the limit.
+func limitBody(max int64) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.ContentLength > max {
+				writeError(w, r, ErrBodyTooLarge)
+				return
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, max)
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// allowHeader returns the Allow value for a route's methods.
+func allowHeader(methods []string) string { return strings.Join(methods, ", ") }

@@ -1,0 +1,105 @@
+package auth
+
+import (
+	"bytes"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// MaxAuthorizationBytes bounds the Authorization header. Entra access tokens
+// are a few KiB even with many groups; anything larger is refused before any
+// decoding is attempted.
+const MaxAuthorizationBytes = 16 << 10
+
+// maxFormBytes bounds the form body read to look for a smuggled token.
+const maxFormBytes = 64 << 10
+
+// BearerToken returns the bearer token of r. RFC 6750 allows three ways to
+// send one; this API accepts only the Authorization header, because tokens
+// in URLs end up in proxy and host logs. A token offered any other way, or
+// twice, is an [ErrInvalidRequest] even when a valid header is also present.
+//
+// A request with no Authorization header, or one with another scheme, has no
+// credentials for this API: [ErrNoCredentials].
+func BearerToken(r *http.Request) (string, error) {
+	if err := checkNoOtherTokens(r); err != nil {
+		return "", err
+	}
+	values := r.Header.Values("Authorization")
+	switch len(values) {
+	case 0:
+		return "", ErrNoCredentials
+	case 1:
+	default:
+		return "", &RequestError{Description: "more than one Authorization header"}
+	}
+	h := values[0]
+	if len(h) > MaxAuthorizationBytes {
+		return "", &RequestError{Description: "Authorization header too large"}
+	}
+	scheme, rest, _ := strings.Cut(h, " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return "", ErrNoCredentials
+	}
+	tok := strings.Trim(rest, " ")
+	if tok == "" {
+		return "", &RequestError{Description: "empty bearer token"}
+	}
+	if !isToken68(tok) {
+		return "", &RequestError{Description: "malformed bearer token"}
+	}
+	return tok, nil
+}
+
+// checkNoOtherTokens refuses access_token in the query string or in a form
+// body (RFC 6750 §2.2, §2.3).
+func checkNoOtherTokens(r *http.Request) error {
+	if strings.Contains(r.URL.RawQuery, "access_token") && r.URL.Query().Has("access_token") {
+		return &RequestError{Description: "access tokens are accepted only in the Authorization header, not in the query string"}
+	}
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil
+	}
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if ct != "application/x-www-form-urlencoded" {
+		return nil
+	}
+	// Read the form and put it back, so the handler still sees the body.
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxFormBytes+1))
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(b), r.Body), r.Body}
+	if err != nil {
+		return &RequestError{Description: "unreadable request body"}
+	}
+	if bytes.Contains(b, []byte("access_token")) {
+		if form, _ := url.ParseQuery(string(b)); form.Has("access_token") {
+			return &RequestError{Description: "access tokens are accepted only in the Authorization header, not in a form body"}
+		}
+	}
+	return nil
+}
+
+// isToken68 reports whether s has the token68 syntax of RFC 7235 §2.1,
+// which every JWT has.
+func isToken68(s string) bool {
+	i := 0
+	for ; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/' {
+			continue
+		}
+		break
+	}
+	for ; i < len(s); i++ {
+		if s[i] != '=' {
+			return false
+		}
+	}
+	return len(s) > 0 && s[0] != '='
+}

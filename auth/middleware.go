@@ -1,0 +1,49 @@
+package auth
+
+import "net/http"
+
+// Authenticator establishes who sent a request. It returns the principal,
+// or an error matching one of this package's Err values.
+type Authenticator interface {
+	Authenticate(r *http.Request) (*Principal, error)
+}
+
+// AuthenticatorFunc adapts a function to [Authenticator].
+type AuthenticatorFunc func(r *http.Request) (*Principal, error)
+
+// Authenticate calls f(r).
+func (f AuthenticatorFunc) Authenticate(r *http.Request) (*Principal, error) { return f(r) }
+
+// Bearer authenticates requests by the Authorization: Bearer token, which
+// v verifies.
+func Bearer(v *Verifier) Authenticator {
+	return AuthenticatorFunc(func(r *http.Request) (*Principal, error) {
+		tok, err := BearerToken(r)
+		if err != nil {
+			return nil, err
+		}
+		return v.Verify(r.Context(), tok)
+	})
+}
+
+// Middleware authenticates every request with a and lets it through only if
+// policy admits the caller, who then travels in the request context (see
+// [FromContext]). A refused request goes to onError, which owns the
+// response; its context carries the principal when one was established, so
+// the refusal can be logged against the caller.
+func Middleware(a Authenticator, policy Policy, onError func(http.ResponseWriter, *http.Request, error)) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			p, err := a.Authenticate(r)
+			if err == nil {
+				r = r.WithContext(NewContext(r.Context(), p))
+				err = policy.Check(p)
+			}
+			if err != nil {
+				onError(w, r, err)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}

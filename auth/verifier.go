@@ -1,0 +1,216 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// DefaultAuthority is the Entra ID login host of the public cloud.
+const DefaultAuthority = "https://login.microsoftonline.com"
+
+// MaxLeeway is the most clock skew a Config may tolerate: the default of
+// Microsoft.Identity.Web, which this package is meant to be at least as
+// strict as.
+const MaxLeeway = 5 * time.Minute
+
+// Config says which tokens a [Verifier] accepts. The zero values of the
+// optional fields are documented defaults; [Config.Validate] reports every
+// problem at once.
+type Config struct {
+	// TenantID is the Entra tenant (a GUID) whose tokens are accepted. A
+	// token's tid must equal it. Required.
+	TenantID string
+
+	// Audiences are the accepted aud values, compared exactly: the API's
+	// App ID URI (api://…), its client id, and for v1 tokens the Resource
+	// URL a Power Platform connector asks for. Required.
+	Audiences []string
+
+	// Issuers are the accepted iss values, compared exactly. Default: the
+	// public cloud's v1 and v2 issuers of TenantID (see [EntraIssuers]).
+	Issuers []string
+
+	// Leeway tolerates clock skew on exp and nbf. Default and maximum:
+	// [MaxLeeway].
+	Leeway time.Duration
+
+	// Now returns the current time. Default: time.Now. Tests pin it.
+	Now func() time.Time
+
+	// Source is recorded on every principal. Default: [SourceJWT].
+	Source Source
+}
+
+// EntraIssuers returns the v1 and v2 issuer values Entra ID uses for a
+// tenant in the public cloud.
+func EntraIssuers(tenantID string) []string {
+	return []string{
+		"https://sts.windows.net/" + tenantID + "/",
+		DefaultAuthority + "/" + tenantID + "/v2.0",
+	}
+}
+
+// Validate reports every problem with c at once.
+func (c Config) Validate() error {
+	var errs []error
+	if c.TenantID == "" {
+		errs = append(errs, errors.New("tenant id is required"))
+	} else if !IsGUID(c.TenantID) {
+		errs = append(errs, fmt.Errorf("tenant id %q is not a GUID", c.TenantID))
+	}
+	if len(c.Audiences) == 0 {
+		errs = append(errs, errors.New("at least one audience is required"))
+	}
+	for _, a := range c.Audiences {
+		if strings.TrimSpace(a) == "" || strings.TrimSpace(a) != a {
+			errs = append(errs, fmt.Errorf("audience %q is blank or has surrounding spaces", a))
+		}
+	}
+	if c.Leeway < 0 || c.Leeway > MaxLeeway {
+		errs = append(errs, fmt.Errorf("leeway %v is outside 0..%v", c.Leeway, MaxLeeway))
+	}
+	return errors.Join(errs...)
+}
+
+// KeySource finds the public key that verifies a token. A keyfunc.Keyfunc
+// is one; tests use a static set.
+type KeySource interface {
+	KeyfuncCtx(ctx context.Context) jwt.Keyfunc
+}
+
+// Verifier validates Entra ID access tokens (and the local development
+// issuer's tokens, which have the same shape).
+type Verifier struct {
+	cfg    Config
+	keys   KeySource
+	parser *jwt.Parser
+}
+
+// NewVerifier returns a Verifier for cfg that finds keys in keys.
+func NewVerifier(cfg Config, keys KeySource) (*Verifier, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if keys == nil {
+		return nil, errors.New("auth: no key source")
+	}
+	if len(cfg.Issuers) == 0 {
+		cfg.Issuers = EntraIssuers(cfg.TenantID)
+	}
+	if cfg.Leeway == 0 {
+		cfg.Leeway = MaxLeeway
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Source == "" {
+		cfg.Source = SourceJWT
+	}
+	cfg.Audiences = append([]string(nil), cfg.Audiences...)
+	return &Verifier{
+		cfg:  cfg,
+		keys: keys,
+		parser: jwt.NewParser(
+			jwt.WithValidMethods([]string{"RS256"}),
+			jwt.WithExpirationRequired(),
+			jwt.WithLeeway(cfg.Leeway),
+			jwt.WithTimeFunc(cfg.Now),
+			jwt.WithAudience(cfg.Audiences...),
+		),
+	}, nil
+}
+
+// Config returns the verifier's effective configuration, defaults filled in.
+func (v *Verifier) Config() Config { return v.cfg }
+
+// Verify checks raw and returns the principal it speaks for. Every failure
+// is an [ErrInvalidToken] (a [*TokenError] saying why) unless the keys are
+// not available yet ([ErrUnavailable]).
+//
+// Verify checks: the algorithm is RS256 and the signature verifies with a
+// key of the key source; exp is present and, like nbf, holds within the
+// leeway; aud is one of the audiences; iss is one of the issuers; tid is
+// the tenant; ver is 1.0 or 2.0; oid is present; no security claim appears
+// twice. It does not check scopes, roles or client apps: that is [Policy].
+func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
+	if len(raw) > MaxAuthorizationBytes {
+		return nil, invalidToken("malformed", errors.New("token too large"))
+	}
+	var c claims
+	tok, err := v.parser.ParseWithClaims(raw, &c, v.keys.KeyfuncCtx(ctx))
+	if err != nil {
+		return nil, classify(tok, err)
+	}
+	switch {
+	case !slices.Contains(v.cfg.Issuers, c.Issuer):
+		return nil, invalidToken("issuer", fmt.Errorf("issuer %q is not accepted", c.Issuer))
+	case !strings.EqualFold(c.TenantID, v.cfg.TenantID):
+		return nil, invalidToken("tenant", fmt.Errorf("tenant %q is not %q", c.TenantID, v.cfg.TenantID))
+	case c.Version != "1.0" && c.Version != "2.0":
+		return nil, invalidToken("version", fmt.Errorf("token version %q is neither 1.0 nor 2.0", c.Version))
+	case c.ObjectID == "":
+		return nil, invalidToken("missing_claim", errors.New("no oid claim"))
+	}
+	return c.principal(v.cfg.Source), nil
+}
+
+// classify names why jwt refused a token. The order matters when several
+// claims fail at once: the first reason listed wins.
+func classify(tok *jwt.Token, err error) error {
+	if tok != nil && tok.Header != nil {
+		if alg, _ := tok.Header["alg"].(string); alg != "RS256" {
+			return invalidToken("algorithm", fmt.Errorf("algorithm %q is not RS256", alg))
+		}
+	}
+	reasons := []struct {
+		target error
+		reason string
+	}{
+		{ErrUnavailable, ""},
+		{errDuplicateClaim, "duplicate_claim"},
+		{jwt.ErrTokenMalformed, "malformed"},
+		{jwt.ErrTokenUnverifiable, "unknown_key"},
+		{jwt.ErrTokenSignatureInvalid, "signature"},
+		{jwt.ErrTokenExpired, "expired"},
+		{jwt.ErrTokenNotValidYet, "not_yet_valid"},
+		{jwt.ErrTokenUsedBeforeIssued, "not_yet_valid"},
+		{jwt.ErrTokenInvalidAudience, "audience"},
+		{jwt.ErrTokenRequiredClaimMissing, "missing_claim"},
+	}
+	for _, r := range reasons {
+		if errors.Is(err, r.target) {
+			if r.target == ErrUnavailable {
+				return ErrUnavailable
+			}
+			return invalidToken(r.reason, err)
+		}
+	}
+	return invalidToken("invalid", err)
+}
+
+// IsGUID reports whether s is a GUID in its 8-4-4-4-12 hexadecimal form.
+func IsGUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,221 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"github.com/entrafunc/entrafunc/auth"
+)
+
+// The authentication modes.
+const (
+	modeDev = "dev" // the handler is its own token issuer; local only
+	modeJWT = "jwt" // validate Entra ID access tokens against the tenant's keys
+)
+
+// config is the handler's configuration, read once from the environment
+// and validated before anything listens.
+type config struct {
+	Port       string
+	ListenHost string
+	LogLevel   slog.Level
+
+	Mode       string
+	ModeReason string
+
+	TenantID          string
+	Audiences         []string
+	RequiredScopes    []string
+	AllowedClientApps []string
+	AllowedUsers      []string
+	AllowedGroups     []string
+	Authority         string
+
+	DevKeyFile string
+
+	// InAzure is set when the platform says the process runs in App
+	// Service or Functions in Azure.
+	InAzure bool
+}
+
+// loadConfig reads and validates the configuration, reporting every
+// problem at once.
+func loadConfig(getenv func(string) string) (config, error) {
+	c, errs := readConfig(getenv)
+	return c, problems(errs)
+}
+
+func readConfig(getenv func(string) string) (config, []error) {
+	var errs []error
+	c := config{
+		Port:              or(getenv("FUNCTIONS_CUSTOMHANDLER_PORT"), "7071"),
+		ListenHost:        or(getenv("LISTEN_HOST"), "127.0.0.1"),
+		TenantID:          strings.ToLower(strings.TrimSpace(getenv("AUTH_TENANT_ID"))),
+		Audiences:         splitList(getenv("AUTH_AUDIENCES"), ","),
+		RequiredScopes:    splitList(getenv("AUTH_REQUIRED_SCOPES"), " "),
+		AllowedClientApps: splitList(getenv("AUTH_ALLOWED_CLIENT_APPS"), ","),
+		AllowedUsers:      splitList(getenv("AUTH_ALLOWED_USERS"), ","),
+		AllowedGroups:     splitList(getenv("AUTH_ALLOWED_GROUPS"), ","),
+		Authority:         strings.TrimRight(or(getenv("AUTH_AUTHORITY"), auth.DefaultAuthority), "/"),
+		DevKeyFile:        getenv("AUTH_DEV_KEY_FILE"),
+		InAzure:           getenv("WEBSITE_INSTANCE_ID") != "",
+	}
+	if len(c.RequiredScopes) == 0 {
+		c.RequiredScopes = []string{auth.DefaultRequiredScope}
+	}
+	if p, err := strconv.Atoi(c.Port); err != nil || p < 1 || p > 65535 {
+		errs = append(errs, fmt.Errorf("FUNCTIONS_CUSTOMHANDLER_PORT=%q is not a TCP port", c.Port))
+	}
+	if net.ParseIP(c.ListenHost) == nil && c.ListenHost != "localhost" {
+		errs = append(errs, fmt.Errorf("LISTEN_HOST=%q is not an IP address", c.ListenHost))
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(or(getenv("LOG_LEVEL"), "info"))); err != nil {
+		errs = append(errs, fmt.Errorf("LOG_LEVEL=%q is not one of debug, info, warn, error", getenv("LOG_LEVEL")))
+	}
+	if c.TenantID != "" && !auth.IsGUID(c.TenantID) {
+		errs = append(errs, fmt.Errorf("AUTH_TENANT_ID=%q is not a tenant GUID (find it under Entra ID > Overview > Tenant ID)", c.TenantID))
+	}
+	for _, l := range []struct {
+		name string
+		ids  []string
+	}{{"AUTH_ALLOWED_CLIENT_APPS", c.AllowedClientApps}, {"AUTH_ALLOWED_USERS", c.AllowedUsers}, {"AUTH_ALLOWED_GROUPS", c.AllowedGroups}} {
+		for _, id := range l.ids {
+			if !auth.IsGUID(id) {
+				errs = append(errs, fmt.Errorf("%s: %q is not an object or application id (a GUID)", l.name, id))
+			}
+		}
+	}
+	if u, err := url.Parse(c.Authority); err != nil || u.Host == "" || u.User != nil || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) {
+		errs = append(errs, fmt.Errorf("AUTH_AUTHORITY=%q must be an https URL (http only for a loopback host)", c.Authority))
+	}
+
+	mode := strings.ToLower(strings.TrimSpace(getenv("AUTH_MODE")))
+	switch mode {
+	case modeDev:
+		c.Mode, c.ModeReason = modeDev, "AUTH_MODE=dev"
+		if c.InAzure {
+			errs = append(errs, errors.New("AUTH_MODE=dev refuses to run in Azure (WEBSITE_INSTANCE_ID is set): dev tokens are signed by a key on this machine, so anyone could mint one"))
+		}
+		if !isLoopback(c.ListenHost) {
+			errs = append(errs, fmt.Errorf("AUTH_MODE=dev listens on loopback only, not LISTEN_HOST=%s", c.ListenHost))
+		}
+		if c.DevKeyFile == "" {
+			if dir, err := userConfigDir(getenv); err != nil {
+				errs = append(errs, fmt.Errorf("AUTH_MODE=dev needs AUTH_DEV_KEY_FILE: %w", err))
+			} else {
+				c.DevKeyFile = filepath.Join(dir, "entrafunc", "dev-signing-key.pem")
+			}
+		}
+		if c.TenantID == "" {
+			c.TenantID = auth.DevTenantID
+		}
+		if len(c.Audiences) == 0 {
+			c.Audiences = []string{auth.DevAudience}
+		}
+	case modeJWT:
+		c.Mode, c.ModeReason = modeJWT, "AUTH_MODE=jwt"
+		errs = append(errs, errors.New("AUTH_MODE=jwt is not available in this build yet"))
+	case "":
+		errs = append(errs, errors.New("no authentication is configured, and this API never runs without it: "+
+			"set AUTH_MODE=dev to run locally with development tokens, "+
+			"or AUTH_MODE=jwt with AUTH_TENANT_ID and AUTH_AUDIENCES to accept Entra ID tokens"))
+	default:
+		errs = append(errs, fmt.Errorf("AUTH_MODE=%q is not one of dev, jwt", mode))
+	}
+	return c, errs
+}
+
+// policy is the access policy the configuration describes.
+func (c config) policy() auth.Policy {
+	return auth.Policy{
+		RequiredScopes:    c.RequiredScopes,
+		AllowedClientApps: c.AllowedClientApps,
+		AllowedUsers:      c.AllowedUsers,
+		AllowedGroups:     c.AllowedGroups,
+	}
+}
+
+// settings lists the effective settings for `handler check`, in the order
+// an operator reads them.
+func (c config) settings() [][2]string {
+	list := func(v []string, empty string) string {
+		if len(v) == 0 {
+			return empty
+		}
+		return strings.Join(v, ",")
+	}
+	s := [][2]string{
+		{"AUTH_MODE", or(c.Mode, "(unset)") + map[bool]string{true: " (" + c.ModeReason + ")"}[c.ModeReason != ""]},
+		{"AUTH_TENANT_ID", or(c.TenantID, "(unset)")},
+		{"AUTH_AUDIENCES", list(c.Audiences, "(unset)")},
+		{"AUTH_REQUIRED_SCOPES", strings.Join(c.RequiredScopes, " ")},
+		{"AUTH_ALLOWED_CLIENT_APPS", list(c.AllowedClientApps, "(any)")},
+		{"AUTH_ALLOWED_USERS", list(c.AllowedUsers, "(any)")},
+		{"AUTH_ALLOWED_GROUPS", list(c.AllowedGroups, "(any)")},
+	}
+	if c.Mode == modeDev {
+		s = append(s, [2]string{"AUTH_DEV_KEY_FILE", c.DevKeyFile})
+	} else {
+		s = append(s, [2]string{"AUTH_AUTHORITY", c.Authority})
+	}
+	return append(s,
+		[2]string{"LISTEN", net.JoinHostPort(c.ListenHost, c.Port)},
+		[2]string{"LOG_LEVEL", c.LogLevel.String()},
+	)
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// splitList splits a setting on sep, dropping blanks and surrounding space.
+func splitList(v, sep string) []string {
+	var out []string
+	for _, f := range strings.Split(v, sep) {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// userConfigDir is os.UserConfigDir reading the injected environment.
+func userConfigDir(getenv func(string) string) (string, error) {
+	switch runtime.GOOS {
+	case "windows":
+		if d := getenv("AppData"); d != "" {
+			return d, nil
+		}
+		return "", errors.New("%AppData% is not set")
+	case "darwin", "ios":
+		if h := getenv("HOME"); h != "" {
+			return filepath.Join(h, "Library", "Application Support"), nil
+		}
+	default:
+		if d := getenv("XDG_CONFIG_HOME"); filepath.IsAbs(d) {
+			return d, nil
+		}
+		if h := getenv("HOME"); h != "" {
+			return filepath.Join(h, ".config"), nil
+		}
+	}
+	return "", errors.New("$HOME is not set")
+}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/entrafunc/entrafunc/api"
+	"github.com/entrafunc/entrafunc/auth"
+	"github.com/entrafunc/entrafunc/internal/logbuf"
+)
+
+// shutdownTimeout bounds how long in-flight requests may take to finish
+// after SIGTERM.
+const shutdownTimeout = 20 * time.Second
+
+// serve runs the server until ctx ends, then drains it.
+func serve(ctx context.Context, cfg config, stdout io.Writer) error {
+	lw := logbuf.New(stdout, 100*time.Millisecond)
+	defer lw.Close()
+	logger := slog.New(slog.NewJSONHandler(lw, &slog.HandlerOptions{Level: cfg.LogLevel}))
+
+	authn, err := newAuthenticator(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	// Listen before serving, so a taken port is an error here and now
+	// rather than a server that silently never starts.
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.ListenHost, cfg.Port))
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler: api.NewServer(api.Options{
+			Logger:        logger,
+			Authenticator: authn,
+			Policy:        cfg.policy(),
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	logger.Info("listening", "addr", ln.Addr().String(), "mode", cfg.Mode, "mode_reason", cfg.ModeReason)
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "timeout", shutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// newAuthenticator builds the authenticator the configured mode calls for.
+// Nothing here may wait on the network: the host gives the handler 30
+// seconds to answer its first probe.
+func newAuthenticator(_ context.Context, cfg config, logger *slog.Logger) (auth.Authenticator, error) {
+	switch cfg.Mode {
+	case modeDev:
+		key, err := auth.LoadOrCreateDevKey(cfg.DevKeyFile)
+		if err != nil {
+			return nil, err
+		}
+		keys, err := key.KeySource()
+		if err != nil {
+			return nil, err
+		}
+		v, err := auth.NewVerifier(auth.Config{
+			TenantID:  cfg.TenantID,
+			Audiences: cfg.Audiences,
+			Source:    auth.SourceDev,
+		}, keys)
+		if err != nil {
+			return nil, err
+		}
+		logger.Warn("development mode: accepting tokens from the local development issuer only", "tenant", cfg.TenantID, "audiences", cfg.Audiences, "kid", key.KeyID())
+		return auth.Bearer(v), nil
+	}
+	return nil, fmt.Errorf("no authenticator for mode %q", cfg.Mode)
+}
