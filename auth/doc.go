@@ -1,0 +1,45 @@
+// Package auth decides who is calling and whether they may.
+//
+// A Power Platform connector calls the API under the signed-in user's
+// identity, so the API itself enforces per-user access. Every way of
+// authenticating a request yields the same [Principal], and every principal
+// passes the same [Policy].
+//
+// # Authenticators
+//
+// [Bearer] reads the Authorization: Bearer token (and only that: tokens in
+// the query string or a form body, or sent twice, are refused; see
+// [BearerToken]) and hands it to a [Verifier].
+//
+// A [Verifier] validates an Entra ID access token: RS256 only; a signature
+// by a key of its [KeySource]; exp required, exp and nbf within a leeway of
+// at most five minutes; aud one of the configured audiences; iss exactly one
+// of the tenant's v1 or v2 issuers; tid equal to the tenant; ver 1.0 or 2.0;
+// oid present; no security claim present twice in any letter case. Token
+// headers such as jku, x5u and jwk are never used to find a key. Scopes,
+// roles and client apps are not the verifier's business but the policy's.
+//
+// The development issuer ([DevKey]) signs tokens of the same shape with a
+// key kept in the user's configuration directory, so that local runs go
+// through exactly the same verification as production.
+//
+// # Policy
+//
+// [Policy.Check] requires every configured delegated scope (so app-only
+// tokens, which carry none, are refused), then the allow-lists of client
+// apps, users and groups. A refusal is a [*PolicyError] that names the
+// setting that refused.
+//
+// # Errors
+//
+// Every failure matches one of [ErrNoCredentials], [ErrInvalidRequest],
+// [ErrInvalidToken], [ErrInsufficientScope], [ErrForbidden] or
+// [ErrUnavailable] with errors.Is. The detail (a [*TokenError]'s Reason, a
+// [*PolicyError]'s Rule) is for the log; what the client is told is the HTTP
+// layer's choice and never includes token contents.
+//
+// # Logging
+//
+// A [Principal] logs as its oid and tid only ([Principal.LogValue]). This
+// package never logs a token.
+package auth
