@@ -18,12 +18,12 @@ import (
 // Bearer tokens the fake authenticator knows. Each is distinctive so that a
 // test can prove it never reaches the log.
 const (
-	goodToken       = "good-QX7ZK9-token"       // user_impersonation, the usual caller
-	extraToken      = "extra-M4RB1E-token"      // user_impersonation and extra
-	adminToken      = "admin-W2JH8L-token"      // user_impersonation and the Admin role
-	noScopeToken    = "noscope-P0LKJ3-token"    // only openid
-	appOnlyToken    = "apponly-Z9XC6V-token"    // app-only, though it names the scope
-	keysToken       = "keys-loading-N5TG7Y"     // the keys are not loaded yet
+	goodToken       = "good-QX7ZK9-token"                         // user_impersonation, the usual caller
+	extraToken      = "extra-M4RB1E-token"                        // user_impersonation and extra
+	adminToken      = "admin-W2JH8L-token"                        // user_impersonation and the Admin role
+	noScopeToken    = "noscope-P0LKJ3-token"                      // only openid
+	appOnlyToken    = "apponly-Z9XC6V-token"                      // app-only, though it names the scope
+	keysToken       = "keys-loading-N5TG7Y"                       // the keys are not loaded yet
 	badToken        = "eyJhbGciOi.EXPIRED-R3CG-FAKE.c2lnbmF0dXJl" // expired
 	goodOID         = "00000000-0000-0000-0000-0000000000a1"
 	goodTID         = "00000000-0000-0000-0000-0000000000b2"

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"slices"
@@ -33,7 +34,8 @@ type Config struct {
 	Audiences []string
 
 	// Issuers are the accepted iss values, compared exactly. Default: the
-	// public cloud's v1 and v2 issuers of TenantID (see [EntraIssuers]).
+	// issuers the key source discovered (see [EntraKeys.Issuers]), or else
+	// the public cloud's v1 and v2 issuers of TenantID ([EntraIssuers]).
 	Issuers []string
 
 	// Leeway tolerates clock skew on exp and nbf. Default and maximum:
@@ -45,6 +47,12 @@ type Config struct {
 
 	// Source is recorded on every principal. Default: [SourceJWT].
 	Source Source
+
+	// CacheSize bounds how many verified tokens are remembered, so that a
+	// token seen again costs a hash instead of an RSA verification. An
+	// entry lasts until the token expires or the key set changes.
+	// Default: [DefaultCacheSize]; negative disables the cache.
+	CacheSize int
 }
 
 // EntraIssuers returns the v1 and v2 issuer values Entra ID uses for a
@@ -79,17 +87,29 @@ func (c Config) Validate() error {
 }
 
 // KeySource finds the public key that verifies a token. A keyfunc.Keyfunc
-// is one; tests use a static set.
+// is one; tests use a static set. A key source may also implement
+//
+//	Issuers() []string   // the issuers it discovered with the keys
+//	Generation() uint64  // a number that changes whenever the keys do
+//
+// and the [Verifier] then accepts those issuers and forgets cached tokens
+// when the keys change.
 type KeySource interface {
 	KeyfuncCtx(ctx context.Context) jwt.Keyfunc
 }
 
+type issuerSource interface{ Issuers() []string }
+type generationSource interface{ Generation() uint64 }
+
 // Verifier validates Entra ID access tokens (and the local development
-// issuer's tokens, which have the same shape).
+// issuer's tokens, which have the same shape). It is safe for concurrent
+// use. The principals it returns are shared between requests that present
+// the same token and must not be modified.
 type Verifier struct {
 	cfg    Config
 	keys   KeySource
 	parser *jwt.Parser
+	cache  *tokenCache
 }
 
 // NewVerifier returns a Verifier for cfg that finds keys in keys.
@@ -100,7 +120,7 @@ func NewVerifier(cfg Config, keys KeySource) (*Verifier, error) {
 	if keys == nil {
 		return nil, errors.New("auth: no key source")
 	}
-	if len(cfg.Issuers) == 0 {
+	if _, discovers := keys.(issuerSource); len(cfg.Issuers) == 0 && !discovers {
 		cfg.Issuers = EntraIssuers(cfg.TenantID)
 	}
 	if cfg.Leeway == 0 {
@@ -113,9 +133,17 @@ func NewVerifier(cfg Config, keys KeySource) (*Verifier, error) {
 		cfg.Source = SourceJWT
 	}
 	cfg.Audiences = append([]string(nil), cfg.Audiences...)
+	var cache *tokenCache
+	if cfg.CacheSize == 0 {
+		cfg.CacheSize = DefaultCacheSize
+	}
+	if cfg.CacheSize > 0 {
+		cache = newTokenCache(cfg.CacheSize)
+	}
 	return &Verifier{
-		cfg:  cfg,
-		keys: keys,
+		cfg:   cfg,
+		keys:  keys,
+		cache: cache,
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{"RS256"}),
 			jwt.WithExpirationRequired(),
@@ -142,13 +170,46 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
 	if len(raw) > MaxAuthorizationBytes {
 		return nil, invalidToken("malformed", errors.New("token too large"))
 	}
+	var key [32]byte
+	var gen uint64
+	if v.cache != nil {
+		key = sha256.Sum256([]byte(raw))
+		// Read the generation before verifying, so that a key change
+		// during verification leaves the entry already stale.
+		gen = v.generation()
+		if p, ok := v.cache.get(key, gen, v.cfg.Now()); ok {
+			return p, nil
+		}
+	}
+	p, err := v.verify(ctx, raw)
+	if err == nil && v.cache != nil && !p.ExpiresAt.IsZero() {
+		v.cache.put(key, p, gen)
+	}
+	return p, err
+}
+
+func (v *Verifier) generation() uint64 {
+	if g, ok := v.keys.(generationSource); ok {
+		return g.Generation()
+	}
+	return 0
+}
+
+func (v *Verifier) issuers() []string {
+	if is, ok := v.keys.(issuerSource); ok && len(v.cfg.Issuers) == 0 {
+		return is.Issuers()
+	}
+	return v.cfg.Issuers
+}
+
+func (v *Verifier) verify(ctx context.Context, raw string) (*Principal, error) {
 	var c claims
 	tok, err := v.parser.ParseWithClaims(raw, &c, v.keys.KeyfuncCtx(ctx))
 	if err != nil {
 		return nil, classify(tok, err)
 	}
 	switch {
-	case !slices.Contains(v.cfg.Issuers, c.Issuer):
+	case !slices.Contains(v.issuers(), c.Issuer):
 		return nil, invalidToken("issuer", fmt.Errorf("issuer %q is not accepted", c.Issuer))
 	case !strings.EqualFold(c.TenantID, v.cfg.TenantID):
 		return nil, invalidToken("tenant", fmt.Errorf("tenant %q is not %q", c.TenantID, v.cfg.TenantID))

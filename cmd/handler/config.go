@@ -39,6 +39,7 @@ type config struct {
 	Authority         string
 
 	DevKeyFile string
+	CacheSize  int
 
 	// InAzure is set when the platform says the process runs in App
 	// Service or Functions in Azure.
@@ -69,6 +70,14 @@ func readConfig(getenv func(string) string) (config, []error) {
 	}
 	if len(c.RequiredScopes) == 0 {
 		c.RequiredScopes = []string{auth.DefaultRequiredScope}
+	}
+	c.CacheSize = auth.DefaultCacheSize
+	if v := getenv("AUTH_TOKEN_CACHE_SIZE"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 1_000_000 {
+			errs = append(errs, fmt.Errorf("AUTH_TOKEN_CACHE_SIZE=%q is not a number from 0 (off) to 1000000", v))
+		}
+		c.CacheSize = n
 	}
 	if p, err := strconv.Atoi(c.Port); err != nil || p < 1 || p > 65535 {
 		errs = append(errs, fmt.Errorf("FUNCTIONS_CUSTOMHANDLER_PORT=%q is not a TCP port", c.Port))
@@ -121,7 +130,12 @@ func readConfig(getenv func(string) string) (config, []error) {
 		}
 	case modeJWT:
 		c.Mode, c.ModeReason = modeJWT, "AUTH_MODE=jwt"
-		errs = append(errs, errors.New("AUTH_MODE=jwt is not available in this build yet"))
+		if c.TenantID == "" {
+			errs = append(errs, errors.New("AUTH_MODE=jwt needs AUTH_TENANT_ID, the tenant GUID whose tokens are accepted"))
+		}
+		if len(c.Audiences) == 0 {
+			errs = append(errs, errors.New("AUTH_MODE=jwt needs AUTH_AUDIENCES: the API's App ID URI (api://…), its client id, and the Resource URL the connector uses"))
+		}
 	case "":
 		errs = append(errs, errors.New("no authentication is configured, and this API never runs without it: "+
 			"set AUTH_MODE=dev to run locally with development tokens, "+
@@ -165,6 +179,11 @@ func (c config) settings() [][2]string {
 	} else {
 		s = append(s, [2]string{"AUTH_AUTHORITY", c.Authority})
 	}
+	cache := strconv.Itoa(c.CacheSize) + " tokens"
+	if c.CacheSize == 0 {
+		cache = "off"
+	}
+	s = append(s, [2]string{"AUTH_TOKEN_CACHE_SIZE", cache})
 	return append(s,
 		[2]string{"LISTEN", net.JoinHostPort(c.ListenHost, c.Port)},
 		[2]string{"LOG_LEVEL", c.LogLevel.String()},

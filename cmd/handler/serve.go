@@ -73,7 +73,11 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 // newAuthenticator builds the authenticator the configured mode calls for.
 // Nothing here may wait on the network: the host gives the handler 30
 // seconds to answer its first probe.
-func newAuthenticator(_ context.Context, cfg config, logger *slog.Logger) (auth.Authenticator, error) {
+func newAuthenticator(ctx context.Context, cfg config, logger *slog.Logger) (auth.Authenticator, error) {
+	cacheSize := cfg.CacheSize
+	if cacheSize == 0 {
+		cacheSize = -1 // off
+	}
 	switch cfg.Mode {
 	case modeDev:
 		key, err := auth.LoadOrCreateDevKey(cfg.DevKeyFile)
@@ -88,11 +92,35 @@ func newAuthenticator(_ context.Context, cfg config, logger *slog.Logger) (auth.
 			TenantID:  cfg.TenantID,
 			Audiences: cfg.Audiences,
 			Source:    auth.SourceDev,
+			CacheSize: cacheSize,
 		}, keys)
 		if err != nil {
 			return nil, err
 		}
 		logger.Warn("development mode: accepting tokens from the local development issuer only", "tenant", cfg.TenantID, "audiences", cfg.Audiences, "kid", key.KeyID())
+		return auth.Bearer(v), nil
+	case modeJWT:
+		keys, err := auth.NewEntraKeys(auth.EntraKeysConfig{
+			Authority: cfg.Authority,
+			TenantID:  cfg.TenantID,
+			Logger:    logger,
+		})
+		if err != nil {
+			return nil, err
+		}
+		// Loading happens in the background: until it succeeds, calls with
+		// a token get 503 and Retry-After, never a guess.
+		go keys.Run(ctx)
+		v, err := auth.NewVerifier(auth.Config{
+			TenantID:  cfg.TenantID,
+			Audiences: cfg.Audiences,
+			Source:    auth.SourceJWT,
+			CacheSize: cacheSize,
+		}, keys)
+		if err != nil {
+			return nil, err
+		}
+		logger.Info("jwt mode: loading signing keys in the background", "metadata", keys.MetadataURLs(), "audiences", cfg.Audiences)
 		return auth.Bearer(v), nil
 	}
 	return nil, fmt.Errorf("no authenticator for mode %q", cfg.Mode)

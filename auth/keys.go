@@ -1,0 +1,396 @@
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/MicahParks/jwkset"
+	"github.com/MicahParks/keyfunc/v3"
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Defaults of [EntraKeysConfig].
+const (
+	DefaultRefreshInterval    = time.Hour
+	DefaultUnknownKIDInterval = 5 * time.Minute
+	DefaultUnknownKIDWait     = 2 * time.Second
+	DefaultRetryMin           = 500 * time.Millisecond
+	DefaultRetryMax           = 10 * time.Second
+	DefaultFetchTimeout       = 10 * time.Second
+	DefaultLoadTimeout        = 20 * time.Second
+)
+
+// maxDocumentBytes bounds a metadata or key set document.
+const maxDocumentBytes = 1 << 20
+
+// EntraKeysConfig configures [EntraKeys]. Zero values take the documented
+// defaults.
+type EntraKeysConfig struct {
+	// Authority is the login host. Default: [DefaultAuthority].
+	Authority string
+	// TenantID is the tenant whose metadata and keys are loaded. Required.
+	TenantID string
+	// Client fetches the documents. Default: a client with a
+	// [DefaultFetchTimeout] timeout.
+	Client *http.Client
+	// RefreshInterval is how often the keys are reloaded. Default: 1 hour.
+	RefreshInterval time.Duration
+	// UnknownKIDInterval is the least time between two reloads caused by
+	// tokens with an unknown kid, for the whole process: a flood of
+	// random kids must not become a flood of fetches. Default: 5 minutes.
+	UnknownKIDInterval time.Duration
+	// UnknownKIDWait is the most a request waits for such a reload.
+	// Default: 2 seconds.
+	UnknownKIDWait time.Duration
+	// RetryMin and RetryMax bound the backoff between failed loads.
+	// While no key has ever loaded, RetryMax is also the longest the
+	// handler stays unable to judge tokens after the issuer comes back.
+	// Defaults: 0.5 s and 10 s.
+	RetryMin, RetryMax time.Duration
+	// Logger receives load failures and key set changes. Default: discard.
+	Logger *slog.Logger
+	// Now returns the current time. Default: time.Now.
+	Now func() time.Time
+}
+
+// EntraKeys is a tenant's signing keys and issuers, loaded from its OpenID
+// metadata: the v2 document {authority}/{tenant}/v2.0/.well-known/openid-configuration
+// and the v1 document {authority}/{tenant}/.well-known/openid-configuration.
+// The accepted issuers are the two documents' issuer values; the keys are
+// those at both documents' jwks_uri, replaced as a whole at each load, so a
+// key that leaves the issuer's endpoints stops verifying after the next load.
+//
+// Nothing is fetched until [EntraKeys.Run]; until the first load succeeds,
+// every lookup fails with [ErrUnavailable]. A failed load keeps the last
+// good set.
+type EntraKeys struct {
+	cfg EntraKeysConfig
+
+	snap atomic.Pointer[keySnapshot]
+
+	mu              sync.Mutex
+	inflight        chan struct{} // closed when the load under way ends
+	lastUnknownLoad time.Time
+	loads           atomic.Uint64 // completed load attempts, for tests and metrics
+	lastErr         atomic.Pointer[lastLoadErr]
+}
+
+// keySnapshot is one successful load.
+type keySnapshot struct {
+	kf          keyfunc.Keyfunc
+	issuers     []string
+	kids        []string
+	fingerprint [32]byte
+	generation  uint64
+}
+
+// NewEntraKeys returns the key source for cfg. It does no I/O.
+func NewEntraKeys(cfg EntraKeysConfig) (*EntraKeys, error) {
+	if !IsGUID(cfg.TenantID) {
+		return nil, fmt.Errorf("auth: tenant id %q is not a GUID", cfg.TenantID)
+	}
+	if cfg.Authority == "" {
+		cfg.Authority = DefaultAuthority
+	}
+	cfg.Authority = strings.TrimRight(cfg.Authority, "/")
+	if _, err := url.Parse(cfg.Authority); err != nil {
+		return nil, fmt.Errorf("auth: authority: %w", err)
+	}
+	if cfg.Client == nil {
+		cfg.Client = &http.Client{Timeout: DefaultFetchTimeout}
+	}
+	setDefault(&cfg.RefreshInterval, DefaultRefreshInterval)
+	setDefault(&cfg.UnknownKIDInterval, DefaultUnknownKIDInterval)
+	setDefault(&cfg.UnknownKIDWait, DefaultUnknownKIDWait)
+	setDefault(&cfg.RetryMin, DefaultRetryMin)
+	setDefault(&cfg.RetryMax, DefaultRetryMax)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &EntraKeys{cfg: cfg}, nil
+}
+
+func setDefault(d *time.Duration, def time.Duration) {
+	if *d <= 0 {
+		*d = def
+	}
+}
+
+// MetadataURLs returns the v2 and v1 OpenID metadata documents' URLs.
+func (k *EntraKeys) MetadataURLs() []string {
+	base := k.cfg.Authority + "/" + k.cfg.TenantID
+	return []string{base + "/v2.0/.well-known/openid-configuration", base + "/.well-known/openid-configuration"}
+}
+
+// Run loads the keys and keeps them fresh until ctx ends: at once, then
+// every RefreshInterval; after a failure, again with backoff between
+// RetryMin and RetryMax. It blocks; start it in its own goroutine.
+func (k *EntraKeys) Run(ctx context.Context) {
+	delay := time.Duration(0)
+	backoff := k.cfg.RetryMin
+	for {
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		if err := k.load(ctx, "scheduled"); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			delay, backoff = backoff, min(backoff*2, k.cfg.RetryMax)
+			continue
+		}
+		delay, backoff = k.cfg.RefreshInterval, k.cfg.RetryMin
+	}
+}
+
+// Ready reports whether a key set has been loaded.
+func (k *EntraKeys) Ready() bool { return k.snap.Load() != nil }
+
+// Generation changes whenever the key set does; 0 means none is loaded.
+func (k *EntraKeys) Generation() uint64 {
+	if s := k.snap.Load(); s != nil {
+		return s.generation
+	}
+	return 0
+}
+
+// Issuers returns the issuer values of the loaded metadata.
+func (k *EntraKeys) Issuers() []string {
+	if s := k.snap.Load(); s != nil {
+		return s.issuers
+	}
+	return nil
+}
+
+// KeyIDs returns the kids of the loaded key set.
+func (k *EntraKeys) KeyIDs() []string {
+	if s := k.snap.Load(); s != nil {
+		return s.kids
+	}
+	return nil
+}
+
+// Loads returns how many loads have been attempted.
+func (k *EntraKeys) Loads() uint64 { return k.loads.Load() }
+
+// KeyfuncCtx returns the jwt.Keyfunc for tokens of a request with context
+// ctx. A token whose kid is not in the set causes at most one reload per
+// UnknownKIDInterval for the whole process, and waits for it no longer
+// than UnknownKIDWait or ctx allows.
+func (k *EntraKeys) KeyfuncCtx(ctx context.Context) jwt.Keyfunc {
+	return func(tok *jwt.Token) (any, error) {
+		s := k.snap.Load()
+		if s == nil {
+			return nil, ErrUnavailable
+		}
+		key, err := s.kf.KeyfuncCtx(ctx)(tok)
+		if err == nil || !errors.Is(err, jwkset.ErrKeyNotFound) {
+			return key, err
+		}
+		if !k.reloadForUnknownKID(ctx) {
+			return nil, err
+		}
+		if s2 := k.snap.Load(); s2 != s {
+			return s2.kf.KeyfuncCtx(ctx)(tok)
+		}
+		return nil, err
+	}
+}
+
+// reloadForUnknownKID joins the load under way, or starts one if the
+// unknown-kid window allows, and waits for it within limits. It reports
+// whether a load completed.
+func (k *EntraKeys) reloadForUnknownKID(ctx context.Context) bool {
+	k.mu.Lock()
+	ch := k.inflight
+	if ch == nil {
+		now := k.cfg.Now()
+		if !k.lastUnknownLoad.IsZero() && now.Sub(k.lastUnknownLoad) < k.cfg.UnknownKIDInterval {
+			k.mu.Unlock()
+			return false
+		}
+		k.lastUnknownLoad = now
+		ch = k.startLoadLocked("unknown kid")
+	}
+	k.mu.Unlock()
+	t := time.NewTimer(k.cfg.UnknownKIDWait)
+	defer t.Stop()
+	select {
+	case <-ch:
+		return true
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return false
+}
+
+// load runs one load, or joins the one under way, and returns its error.
+func (k *EntraKeys) load(ctx context.Context, why string) error {
+	k.mu.Lock()
+	ch := k.inflight
+	if ch == nil {
+		ch = k.startLoadLocked(why)
+	}
+	k.mu.Unlock()
+	select {
+	case <-ch:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return k.lastErr.Load().err
+}
+
+// lastLoadErr holds the outcome of the last completed load.
+type lastLoadErr struct{ err error }
+
+// startLoadLocked starts a load in the background. The load is not tied
+// to any request's context: a caller that gives up must not abort a load
+// other callers wait for. k.mu must be held.
+func (k *EntraKeys) startLoadLocked(why string) chan struct{} {
+	ch := make(chan struct{})
+	k.inflight = ch
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), DefaultLoadTimeout)
+		defer cancel()
+		err := k.fetch(ctx)
+		k.loads.Add(1)
+		k.lastErr.Store(&lastLoadErr{err})
+		if err != nil {
+			k.cfg.Logger.Error("signing keys: load failed; keeping the last good key set", "why", why, "authority", k.cfg.Authority, "ready", k.Ready(), "error", err.Error())
+		}
+		k.mu.Lock()
+		k.inflight = nil
+		k.mu.Unlock()
+		close(ch)
+	}()
+	return ch
+}
+
+// fetch loads both metadata documents and their key sets, and installs the
+// result if it is whole.
+func (k *EntraKeys) fetch(ctx context.Context) error {
+	var issuers, jwksURIs []string
+	for _, u := range k.MetadataURLs() {
+		var md struct {
+			Issuer  string `json:"issuer"`
+			JWKSURI string `json:"jwks_uri"`
+		}
+		if err := k.getJSON(ctx, u, &md); err != nil {
+			return err
+		}
+		if md.Issuer == "" || md.JWKSURI == "" {
+			return fmt.Errorf("metadata %s: no issuer or jwks_uri", u)
+		}
+		if !strings.Contains(md.Issuer, k.cfg.TenantID) {
+			return fmt.Errorf("metadata %s: issuer %q is not the tenant's", u, md.Issuer)
+		}
+		if err := k.checkURL(md.JWKSURI); err != nil {
+			return fmt.Errorf("metadata %s: jwks_uri: %w", u, err)
+		}
+		issuers = append(issuers, md.Issuer)
+		if !slices.Contains(jwksURIs, md.JWKSURI) {
+			jwksURIs = append(jwksURIs, md.JWKSURI)
+		}
+	}
+
+	store := jwkset.NewMemoryStorage()
+	var kids []string
+	h := sha256.New()
+	for _, u := range jwksURIs {
+		var set jwkset.JWKSMarshal
+		if err := k.getJSON(ctx, u, &set); err != nil {
+			return err
+		}
+		for _, m := range set.Keys {
+			if m.KTY != jwkset.KtyRSA || m.USE != "" && m.USE != jwkset.UseSig || m.KID == "" || slices.Contains(kids, m.KID) {
+				continue
+			}
+			jwk, err := jwkset.NewJWKFromMarshal(m, jwkset.JWKMarshalOptions{}, jwkset.JWKValidateOptions{})
+			if err != nil {
+				// One unusable key must not stop the others from loading.
+				k.cfg.Logger.Warn("signing keys: skipping a key that does not parse", "kid", m.KID, "url", u, "error", err.Error())
+				continue
+			}
+			store.KeyWrite(ctx, jwk)
+			kids = append(kids, m.KID)
+			fmt.Fprintf(h, "%s|%s|%s\n", m.KID, m.N, m.E)
+		}
+	}
+	if len(kids) == 0 {
+		return fmt.Errorf("no usable RSA signing key at %s", strings.Join(jwksURIs, ", "))
+	}
+	kf, err := keyfunc.New(keyfunc.Options{Ctx: context.Background(), Storage: store})
+	if err != nil {
+		return err
+	}
+	next := &keySnapshot{kf: kf, issuers: issuers, kids: kids}
+	h.Sum(next.fingerprint[:0])
+	prev := k.snap.Load()
+	switch {
+	case prev == nil:
+		next.generation = 1
+		k.cfg.Logger.Info("signing keys: loaded", "kids", kids, "issuers", issuers)
+	case prev.fingerprint == next.fingerprint && slices.Equal(prev.issuers, issuers):
+		next.generation = prev.generation
+	default:
+		next.generation = prev.generation + 1
+		k.cfg.Logger.Info("signing keys: key set changed", "kids", kids, "previous_kids", prev.kids)
+	}
+	k.snap.Store(next)
+	return nil
+}
+
+func (k *EntraKeys) getJSON(ctx context.Context, u string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := k.cfg.Client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: status %d", u, resp.StatusCode)
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxDocumentBytes)).Decode(v); err != nil {
+		return fmt.Errorf("GET %s: %w", u, err)
+	}
+	return nil
+}
+
+// checkURL refuses key locations that are not https, unless the authority
+// itself is a loopback http test issuer.
+func (k *EntraKeys) checkURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return err
+	}
+	if u.Scheme == "https" && u.Host != "" {
+		return nil
+	}
+	if a, _ := url.Parse(k.cfg.Authority); u.Scheme == "http" && a != nil && a.Scheme == "http" && u.Host == a.Host {
+		return nil
+	}
+	return fmt.Errorf("%q is not an https URL", raw)
+}
