@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -34,13 +35,10 @@ func handleHello() http.Handler {
 }
 
 // helloName finds the name as the template does: the query string wins,
-// even when empty, and only without one is the body consulted. Repeated
-// query keys join with commas, as ASP.NET's StringValues print.
+// even when empty, and only without one is the body consulted.
 func helloName(r *http.Request) (string, error) {
-	if strings.Contains(r.URL.RawQuery, "name") {
-		if vs, ok := r.URL.Query()["name"]; ok {
-			return strings.Join(vs, ","), nil
-		}
+	if name, ok := queryName(r.URL.RawQuery); ok {
+		return name, nil
 	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
@@ -85,8 +83,35 @@ func decodeJSON(body []byte, v any) error {
 		}
 		return badBody("the request body is not valid JSON")
 	}
-	if dec.More() {
+	if _, err := dec.Token(); err != io.EOF {
 		return badBody("the request body holds more than one JSON value")
 	}
 	return nil
+}
+
+// queryName reads the name parameter as ASP.NET's query collection does:
+// the key matches in any letter case, and repeated values join with
+// commas (StringValues.ToString).
+func queryName(rawQuery string) (string, bool) {
+	var vals []string
+	found := false
+	for rawQuery != "" {
+		var pair string
+		pair, rawQuery, _ = strings.Cut(rawQuery, "&")
+		k, v, _ := strings.Cut(pair, "=")
+		if len(k) < 4 || len(k) > 12 { // "name", possibly percent-encoded
+			continue
+		}
+		key, err := url.QueryUnescape(k)
+		if err != nil || !strings.EqualFold(key, "name") {
+			continue
+		}
+		val, err := url.QueryUnescape(v)
+		if err != nil {
+			val = v
+		}
+		found = true
+		vals = append(vals, val)
+	}
+	return strings.Join(vals, ","), found
 }

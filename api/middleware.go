@@ -144,7 +144,9 @@ func recoverPanics(logger *slog.Logger) func(http.Handler) http.Handler {
 // routes case-insensitively and forwards the client's casing.
 func matchCase(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p := r.URL.Path; p != routeKey(p) {
+		if p := r.URL.Path; p != routeKey(p) || r.URL.RawPath != "" {
+			// chi routes on RawPath when it is set; clear it so the
+			// decoded, lower-cased path is what matches.
 			u := *r.URL
 			u.Path, u.RawPath = routeKey(p), ""
 			r2 := *r

@@ -158,8 +158,8 @@ func v1Claims() jwt.MapClaims {
 	}
 }
 
-// with returns a copy of c with the given claims set; a nil value deletes.
-func with(c jwt.MapClaims, kv ...any) jwt.MapClaims {
+// claimsWith returns a copy of c with the given claims set; a nil value deletes.
+func claimsWith(c jwt.MapClaims, kv ...any) jwt.MapClaims {
 	out := make(jwt.MapClaims, len(c)+len(kv)/2)
 	for k, v := range c {
 		out[k] = v

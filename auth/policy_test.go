@@ -15,7 +15,7 @@ const (
 )
 
 // user returns a delegated principal; mutate adjusts it.
-func user(mutate func(*Principal)) *Principal {
+func policyUser(mutate func(*Principal)) *Principal {
 	p := &Principal{
 		TenantID:     testTenant,
 		ObjectID:     testOID,
@@ -57,17 +57,17 @@ func TestPolicyCheck(t *testing.T) {
 		detailHas  string
 		detailLack string
 	}{
-		{name: "empty policy admits anyone", policy: Policy{}, principal: user(func(p *Principal) { p.Scopes = nil; p.AppOnly = true })},
-		{name: "required scope present", policy: Policy{RequiredScopes: []string{DefaultRequiredScope}}, principal: user(nil)},
+		{name: "empty policy admits anyone", policy: Policy{}, principal: policyUser(func(p *Principal) { p.Scopes = nil; p.AppOnly = true })},
+		{name: "required scope present", policy: Policy{RequiredScopes: []string{DefaultRequiredScope}}, principal: policyUser(nil)},
 		{
 			name:      "required scopes all present",
 			policy:    Policy{RequiredScopes: []string{"Files.Read", DefaultRequiredScope}},
-			principal: user(func(p *Principal) { p.Scopes = []string{DefaultRequiredScope, "Mail.Send", "Files.Read"} }),
+			principal: policyUser(func(p *Principal) { p.Scopes = []string{DefaultRequiredScope, "Mail.Send", "Files.Read"} }),
 		},
 		{
 			name:      "one required scope missing",
 			policy:    Policy{RequiredScopes: []string{DefaultRequiredScope, "Files.Read"}},
-			principal: user(nil),
+			principal: policyUser(nil),
 			want:      scope, rule: "AUTH_REQUIRED_SCOPES",
 			scopes:    []string{DefaultRequiredScope, "Files.Read"},
 			detailHas: "missing Files.Read", detailLack: "missing " + DefaultRequiredScope,
@@ -75,7 +75,7 @@ func TestPolicyCheck(t *testing.T) {
 		{
 			name:      "scopes compared exactly",
 			policy:    Policy{RequiredScopes: []string{DefaultRequiredScope}},
-			principal: user(func(p *Principal) { p.Scopes = []string{strings.ToUpper(DefaultRequiredScope)} }),
+			principal: policyUser(func(p *Principal) { p.Scopes = []string{strings.ToUpper(DefaultRequiredScope)} }),
 			want:      scope, rule: "AUTH_REQUIRED_SCOPES",
 			scopes:    []string{DefaultRequiredScope},
 			detailHas: "missing " + DefaultRequiredScope,
@@ -83,7 +83,7 @@ func TestPolicyCheck(t *testing.T) {
 		{
 			name:      "app-only principal refused even with scopes",
 			policy:    Policy{RequiredScopes: []string{DefaultRequiredScope}},
-			principal: user(func(p *Principal) { appOnly(p); p.Scopes = []string{DefaultRequiredScope} }),
+			principal: policyUser(func(p *Principal) { appOnly(p); p.Scopes = []string{DefaultRequiredScope} }),
 			want:      scope, rule: "AUTH_REQUIRED_SCOPES",
 			scopes:    []string{DefaultRequiredScope},
 			detailHas: "no delegated scope",
@@ -91,7 +91,7 @@ func TestPolicyCheck(t *testing.T) {
 		{
 			name:      "app-only principal without scopes",
 			policy:    Policy{RequiredScopes: []string{DefaultRequiredScope}},
-			principal: user(func(p *Principal) { appOnly(p); p.Scopes = []string{} }),
+			principal: policyUser(func(p *Principal) { appOnly(p); p.Scopes = []string{} }),
 			want:      scope, rule: "AUTH_REQUIRED_SCOPES",
 			scopes:    []string{DefaultRequiredScope},
 			detailHas: "no delegated scope",
@@ -99,7 +99,7 @@ func TestPolicyCheck(t *testing.T) {
 		{
 			name:      "principal with no scopes",
 			policy:    Policy{RequiredScopes: []string{DefaultRequiredScope}},
-			principal: user(func(p *Principal) { p.Scopes = nil }),
+			principal: policyUser(func(p *Principal) { p.Scopes = nil }),
 			want:      scope, rule: "AUTH_REQUIRED_SCOPES",
 			scopes:    []string{DefaultRequiredScope},
 			detailHas: "no delegated scope",
@@ -107,101 +107,101 @@ func TestPolicyCheck(t *testing.T) {
 		{
 			name:      "app-only principal passes a roles-only policy",
 			policy:    Policy{RequiredRoles: []string{"Data.Read.All"}},
-			principal: user(appOnly),
+			principal: policyUser(appOnly),
 		},
 		{
 			name:      "required roles present",
 			policy:    Policy{RequiredScopes: []string{DefaultRequiredScope}, RequiredRoles: []string{"Task.Admin", "Task.Read"}},
-			principal: user(func(p *Principal) { p.Roles = []string{"Task.Read", "Task.Admin"} }),
+			principal: policyUser(func(p *Principal) { p.Roles = []string{"Task.Read", "Task.Admin"} }),
 		},
 		{
 			name:      "required role missing",
 			policy:    Policy{RequiredScopes: []string{DefaultRequiredScope}, RequiredRoles: []string{"Task.Read", "Task.Admin"}},
-			principal: user(func(p *Principal) { p.Roles = []string{"Task.Read"} }),
+			principal: policyUser(func(p *Principal) { p.Roles = []string{"Task.Read"} }),
 			want:      forbidden, rule: "route roles", detailHas: `"Task.Admin"`,
 		},
 		{
 			name:      "roles compared exactly",
 			policy:    Policy{RequiredRoles: []string{"Task.Admin"}},
-			principal: user(func(p *Principal) { p.Roles = []string{"task.admin"} }),
+			principal: policyUser(func(p *Principal) { p.Roles = []string{"task.admin"} }),
 			want:      forbidden, rule: "route roles",
 		},
 		{
 			name:      "client app listed",
 			policy:    Policy{AllowedClientApps: []string{"ffffffff-0000-4000-8000-000000000000", testClient}},
-			principal: user(nil),
+			principal: policyUser(nil),
 		},
 		{
 			name:      "client app matched case-insensitively",
 			policy:    Policy{AllowedClientApps: []string{strings.ToUpper(testClient)}},
-			principal: user(nil),
+			principal: policyUser(nil),
 		},
 		{
 			name:      "client app not listed",
 			policy:    Policy{AllowedClientApps: []string{"ffffffff-0000-4000-8000-000000000000"}},
-			principal: user(nil),
+			principal: policyUser(nil),
 			want:      forbidden, rule: "AUTH_ALLOWED_CLIENT_APPS", detailHas: testClient,
 		},
 		{
 			name:      "no client app with an allow-list",
 			policy:    Policy{AllowedClientApps: []string{testClient}},
-			principal: user(func(p *Principal) { p.ClientAppID = "" }),
+			principal: policyUser(func(p *Principal) { p.ClientAppID = "" }),
 			want:      forbidden, rule: "AUTH_ALLOWED_CLIENT_APPS",
 		},
 		{
 			name:      "listed user",
 			policy:    Policy{AllowedUsers: []string{otherU, strings.ToUpper(testOID)}},
-			principal: user(nil),
+			principal: policyUser(nil),
 		},
 		{
 			name:      "user not listed",
 			policy:    Policy{AllowedUsers: []string{otherU}},
-			principal: user(nil),
+			principal: policyUser(nil),
 			want:      forbidden, rule: "AUTH_ALLOWED_USERS", detailHas: "not listed",
 		},
 		{
 			name:      "member of a listed group",
 			policy:    Policy{AllowedGroups: []string{groupB, strings.ToUpper(groupA)}},
-			principal: user(nil),
+			principal: policyUser(nil),
 		},
 		{
 			name:      "not a member of a listed group",
 			policy:    Policy{AllowedGroups: []string{groupB}},
-			principal: user(nil),
+			principal: policyUser(nil),
 			want:      forbidden, rule: "AUTH_ALLOWED_GROUPS", detailHas: "not listed",
 		},
 		{
 			name:      "users or groups: listed user outside the groups",
 			policy:    Policy{AllowedUsers: []string{testOID}, AllowedGroups: []string{groupB}},
-			principal: user(nil),
+			principal: policyUser(nil),
 		},
 		{
 			name:      "users or groups: unlisted member of a listed group",
 			policy:    Policy{AllowedUsers: []string{otherU}, AllowedGroups: []string{groupA}},
-			principal: user(nil),
+			principal: policyUser(nil),
 		},
 		{
 			name:      "users or groups: neither",
 			policy:    Policy{AllowedUsers: []string{otherU}, AllowedGroups: []string{groupB}},
-			principal: user(nil),
+			principal: policyUser(nil),
 			want:      forbidden, rule: "AUTH_ALLOWED_USERS/AUTH_ALLOWED_GROUPS",
 		},
 		{
 			name:      "groups overage with a group rule",
 			policy:    Policy{AllowedGroups: []string{groupA}},
-			principal: user(func(p *Principal) { p.Groups = []string{}; p.GroupsOverage = true }),
+			principal: policyUser(func(p *Principal) { p.Groups = []string{}; p.GroupsOverage = true }),
 			want:      forbidden, rule: "AUTH_ALLOWED_GROUPS", detailHas: "overage",
 		},
 		{
 			name:      "groups overage with a user rule only",
 			policy:    Policy{AllowedUsers: []string{otherU}},
-			principal: user(func(p *Principal) { p.Groups = []string{}; p.GroupsOverage = true }),
+			principal: policyUser(func(p *Principal) { p.Groups = []string{}; p.GroupsOverage = true }),
 			want:      forbidden, rule: "AUTH_ALLOWED_USERS", detailHas: "not listed", detailLack: "overage",
 		},
 		{
 			name:      "groups overage but listed user",
 			policy:    Policy{AllowedUsers: []string{testOID}, AllowedGroups: []string{groupA}},
-			principal: user(func(p *Principal) { p.Groups = []string{}; p.GroupsOverage = true }),
+			principal: policyUser(func(p *Principal) { p.Groups = []string{}; p.GroupsOverage = true }),
 		},
 		{
 			name: "scope refusal comes before allow-lists",
@@ -210,7 +210,7 @@ func TestPolicyCheck(t *testing.T) {
 				AllowedClientApps: []string{"ffffffff-0000-4000-8000-000000000000"},
 				AllowedUsers:      []string{otherU},
 			},
-			principal: user(nil),
+			principal: policyUser(nil),
 			want:      scope, rule: "AUTH_REQUIRED_SCOPES", scopes: []string{"Files.Read"},
 		},
 		{
@@ -219,7 +219,7 @@ func TestPolicyCheck(t *testing.T) {
 				AllowedClientApps: []string{"ffffffff-0000-4000-8000-000000000000"},
 				AllowedUsers:      []string{otherU},
 			},
-			principal: user(nil),
+			principal: policyUser(nil),
 			want:      forbidden, rule: "AUTH_ALLOWED_CLIENT_APPS",
 		},
 	}
@@ -269,7 +269,7 @@ func TestPolicyCheck(t *testing.T) {
 
 func TestPolicyCheckDoesNotMutate(t *testing.T) {
 	t.Parallel()
-	p := user(func(p *Principal) { p.Scopes = []string{"a"}; p.Groups = []string{groupB} })
+	p := policyUser(func(p *Principal) { p.Scopes = []string{"a"}; p.Groups = []string{groupB} })
 	before := *p
 	before.Scopes = append([]string(nil), p.Scopes...)
 	before.Groups = append([]string(nil), p.Groups...)

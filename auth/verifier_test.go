@@ -85,7 +85,7 @@ func TestVerify(t *testing.T) {
 	validParts := strings.Split(valid, ".")
 
 	fullExp := testNow.Add(30 * time.Minute)
-	full := with(v2Claims(),
+	full := claimsWith(v2Claims(),
 		"scp", "user_impersonation  Files.Read Mail.Send",
 		"roles", []string{"Task.Admin", "Task.Read"},
 		"groups", []string{"11b8475a-fb12-41aa-b1f6-8497c1b5385b", "3e28466f-c53d-46da-8b44-a4abc2ad4593"},
@@ -96,10 +96,10 @@ func TestVerify(t *testing.T) {
 	)
 
 	tampered := validParts[0] + "." +
-		enc.EncodeToString([]byte(rawPayload(t, with(v2Claims(), "oid", "00000000-0000-0000-0000-000000000bad")))) + "." +
+		enc.EncodeToString([]byte(rawPayload(t, claimsWith(v2Claims(), "oid", "00000000-0000-0000-0000-000000000bad")))) + "." +
 		validParts[2]
 
-	big := signRS256(t, with(v2Claims(), "pad", strings.Repeat("x", MaxAuthorizationBytes)))
+	big := signRS256(t, claimsWith(v2Claims(), "pad", strings.Repeat("x", MaxAuthorizationBytes)))
 
 	type tc struct {
 		name   string
@@ -149,7 +149,7 @@ func TestVerify(t *testing.T) {
 		},
 		{
 			name:  "username from unique_name when nothing else",
-			token: signRS256(t, with(v1Claims(), "upn", nil)),
+			token: signRS256(t, claimsWith(v1Claims(), "upn", nil)),
 			check: func(t *testing.T, p *Principal) {
 				if p.Username != "ada-unique@contoso.example" {
 					t.Errorf("Username = %q, want the unique_name", p.Username)
@@ -158,7 +158,7 @@ func TestVerify(t *testing.T) {
 		},
 		{
 			name:  "no user name claims at all",
-			token: signRS256(t, with(v2Claims(), "preferred_username", nil, "name", nil)),
+			token: signRS256(t, claimsWith(v2Claims(), "preferred_username", nil, "name", nil)),
 			check: func(t *testing.T, p *Principal) {
 				if p.Username != "" || p.Name != "" {
 					t.Errorf("Username, Name = %q, %q; want empty", p.Username, p.Name)
@@ -167,11 +167,11 @@ func TestVerify(t *testing.T) {
 		},
 		{
 			name:  "audience given as client id",
-			token: signRS256(t, with(v2Claims(), "aud", testAudGUID)),
+			token: signRS256(t, claimsWith(v2Claims(), "aud", testAudGUID)),
 		},
 		{
 			name:  "tenant id compared case-insensitively",
-			token: signRS256(t, with(v2Claims(), "tid", strings.ToUpper(testTenant))),
+			token: signRS256(t, claimsWith(v2Claims(), "tid", strings.ToUpper(testTenant))),
 			check: func(t *testing.T, p *Principal) {
 				if p.TenantID != strings.ToUpper(testTenant) {
 					t.Errorf("TenantID = %q, want the token's value", p.TenantID)
@@ -214,7 +214,7 @@ func TestVerify(t *testing.T) {
 		},
 		{
 			name:  "delegated token is not app-only",
-			token: signRS256(t, with(v2Claims(), "idtyp", "user")),
+			token: signRS256(t, claimsWith(v2Claims(), "idtyp", "user")),
 			check: func(t *testing.T, p *Principal) {
 				if p.AppOnly {
 					t.Error("AppOnly = true for idtyp=user")
@@ -223,7 +223,7 @@ func TestVerify(t *testing.T) {
 		},
 		{
 			name: "groups overage",
-			token: signRS256(t, with(v2Claims(),
+			token: signRS256(t, claimsWith(v2Claims(),
 				"_claim_names", map[string]any{"groups": "src1"},
 				"_claim_sources", map[string]any{"src1": map[string]any{"endpoint": "https://graph.windows.net/x/users/y/getMemberObjects"}},
 			)),
@@ -238,7 +238,7 @@ func TestVerify(t *testing.T) {
 		},
 		{
 			name:  "claim names without groups is no overage",
-			token: signRS256(t, with(v2Claims(), "_claim_names", map[string]any{"other": "src1"})),
+			token: signRS256(t, claimsWith(v2Claims(), "_claim_names", map[string]any{"other": "src1"})),
 			check: func(t *testing.T, p *Principal) {
 				if p.GroupsOverage {
 					t.Error("GroupsOverage = true, want false")
@@ -354,104 +354,104 @@ func TestVerify(t *testing.T) {
 		// Time.
 		{
 			name:   "expired beyond the leeway",
-			token:  signRS256(t, with(v2Claims(), "exp", testNow.Add(-MaxLeeway-time.Second).Unix())),
+			token:  signRS256(t, claimsWith(v2Claims(), "exp", testNow.Add(-MaxLeeway-time.Second).Unix())),
 			reason: "expired",
 		},
 		{
 			name:   "expired exactly at the end of the leeway",
-			token:  signRS256(t, with(v2Claims(), "exp", testNow.Add(-MaxLeeway).Unix())),
+			token:  signRS256(t, claimsWith(v2Claims(), "exp", testNow.Add(-MaxLeeway).Unix())),
 			reason: "expired",
 		},
 		{
 			name:  "expired within the leeway",
-			token: signRS256(t, with(v2Claims(), "exp", testNow.Add(-MaxLeeway+time.Second).Unix())),
+			token: signRS256(t, claimsWith(v2Claims(), "exp", testNow.Add(-MaxLeeway+time.Second).Unix())),
 		},
 		{
 			name:   "expired beyond a configured shorter leeway",
-			token:  signRS256(t, with(v2Claims(), "exp", testNow.Add(-2*time.Minute).Unix())),
+			token:  signRS256(t, claimsWith(v2Claims(), "exp", testNow.Add(-2*time.Minute).Unix())),
 			cfg:    func(c *Config) { c.Leeway = time.Minute },
 			reason: "expired",
 		},
 		{
 			name:   "not valid yet beyond the leeway",
-			token:  signRS256(t, with(v2Claims(), "nbf", testNow.Add(MaxLeeway+time.Second).Unix())),
+			token:  signRS256(t, claimsWith(v2Claims(), "nbf", testNow.Add(MaxLeeway+time.Second).Unix())),
 			reason: "not_yet_valid",
 		},
 		{
 			name:  "not valid yet within the leeway",
-			token: signRS256(t, with(v2Claims(), "nbf", testNow.Add(MaxLeeway-time.Second).Unix())),
+			token: signRS256(t, claimsWith(v2Claims(), "nbf", testNow.Add(MaxLeeway-time.Second).Unix())),
 		},
 		{
 			name:   "missing exp",
-			token:  signRS256(t, with(v2Claims(), "exp", nil)),
+			token:  signRS256(t, claimsWith(v2Claims(), "exp", nil)),
 			reason: "missing_claim",
 		},
 		{
 			name:   "exp is a string",
-			token:  signRS256(t, with(v2Claims(), "exp", "tomorrow")),
+			token:  signRS256(t, claimsWith(v2Claims(), "exp", "tomorrow")),
 			reason: "malformed",
 		},
 
 		// Audience.
 		{
 			name:   "wrong audience",
-			token:  signRS256(t, with(v2Claims(), "aud", "api://someone-else")),
+			token:  signRS256(t, claimsWith(v2Claims(), "aud", "api://someone-else")),
 			reason: "audience",
 		},
 		{
 			name:   "audience differs in case",
-			token:  signRS256(t, with(v2Claims(), "aud", strings.ToUpper(testAudience))),
+			token:  signRS256(t, claimsWith(v2Claims(), "aud", strings.ToUpper(testAudience))),
 			reason: "audience",
 		},
 		{
 			name:   "audience with a trailing slash not configured",
-			token:  signRS256(t, with(v2Claims(), "aud", testAudience+"/")),
+			token:  signRS256(t, claimsWith(v2Claims(), "aud", testAudience+"/")),
 			reason: "audience",
 		},
 		{
 			name:  "audience array containing an accepted one",
-			token: signRS256(t, with(v2Claims(), "aud", []string{"api://someone-else", testAudGUID})),
+			token: signRS256(t, claimsWith(v2Claims(), "aud", []string{"api://someone-else", testAudGUID})),
 		},
 		{
 			name:   "audience array without an accepted one",
-			token:  signRS256(t, with(v2Claims(), "aud", []string{"api://someone-else", "api://third"})),
+			token:  signRS256(t, claimsWith(v2Claims(), "aud", []string{"api://someone-else", "api://third"})),
 			reason: "audience",
 		},
 		{
 			name:   "missing audience",
-			token:  signRS256(t, with(v2Claims(), "aud", nil)),
+			token:  signRS256(t, claimsWith(v2Claims(), "aud", nil)),
 			reason: "missing_claim",
 		},
 
 		// Issuer and tenant.
 		{
 			name:   "foreign issuer",
-			token:  signRS256(t, with(v2Claims(), "iss", "https://evil.example/"+testTenant+"/v2.0")),
+			token:  signRS256(t, claimsWith(v2Claims(), "iss", "https://evil.example/"+testTenant+"/v2.0")),
 			reason: "issuer",
 		},
 		{
 			name:   "v1 issuer of another tenant",
-			token:  signRS256(t, with(v1Claims(), "iss", v1Issuer(otherTenant))),
+			token:  signRS256(t, claimsWith(v1Claims(), "iss", v1Issuer(otherTenant))),
 			reason: "issuer",
 		},
 		{
 			name:   "v2 issuer of another tenant",
-			token:  signRS256(t, with(v2Claims(), "iss", v2Issuer(otherTenant))),
+			token:  signRS256(t, claimsWith(v2Claims(), "iss", v2Issuer(otherTenant))),
 			reason: "issuer",
 		},
 		{
 			name:   "templated common issuer",
-			token:  signRS256(t, with(v2Claims(), "iss", v2Issuer("{tenantid}"))),
+			token:  signRS256(t, claimsWith(v2Claims(), "iss", v2Issuer("{tenantid}"))),
 			reason: "issuer",
 		},
 		{
 			name:   "issuer without trailing slash",
-			token:  signRS256(t, with(v1Claims(), "iss", strings.TrimSuffix(v1Issuer(testTenant), "/"))),
+			token:  signRS256(t, claimsWith(v1Claims(), "iss", strings.TrimSuffix(v1Issuer(testTenant), "/"))),
 			reason: "issuer",
 		},
 		{
 			name:   "missing issuer",
-			token:  signRS256(t, with(v2Claims(), "iss", nil)),
+			token:  signRS256(t, claimsWith(v2Claims(), "iss", nil)),
 			reason: "issuer",
 		},
 		{
@@ -462,44 +462,44 @@ func TestVerify(t *testing.T) {
 		},
 		{
 			name:  "configured issuer accepted",
-			token: signRS256(t, with(v2Claims(), "iss", "https://issuer.example/"+testTenant)),
+			token: signRS256(t, claimsWith(v2Claims(), "iss", "https://issuer.example/"+testTenant)),
 			cfg:   func(c *Config) { c.Issuers = []string{"https://issuer.example/" + testTenant} },
 		},
 		{
 			name:   "tid of another tenant with our issuer",
-			token:  signRS256(t, with(v2Claims(), "tid", otherTenant)),
+			token:  signRS256(t, claimsWith(v2Claims(), "tid", otherTenant)),
 			reason: "tenant",
 		},
 		{
 			name:   "missing tid",
-			token:  signRS256(t, with(v2Claims(), "tid", nil)),
+			token:  signRS256(t, claimsWith(v2Claims(), "tid", nil)),
 			reason: "tenant",
 		},
 
 		// Version and required claims.
 		{
 			name:   "version 3.0",
-			token:  signRS256(t, with(v2Claims(), "ver", "3.0")),
+			token:  signRS256(t, claimsWith(v2Claims(), "ver", "3.0")),
 			reason: "version",
 		},
 		{
 			name:   "version 2 without minor",
-			token:  signRS256(t, with(v2Claims(), "ver", "2")),
+			token:  signRS256(t, claimsWith(v2Claims(), "ver", "2")),
 			reason: "version",
 		},
 		{
 			name:   "missing version",
-			token:  signRS256(t, with(v2Claims(), "ver", nil)),
+			token:  signRS256(t, claimsWith(v2Claims(), "ver", nil)),
 			reason: "version",
 		},
 		{
 			name:   "missing oid",
-			token:  signRS256(t, with(v2Claims(), "oid", nil)),
+			token:  signRS256(t, claimsWith(v2Claims(), "oid", nil)),
 			reason: "missing_claim",
 		},
 		{
 			name:   "empty oid",
-			token:  signRS256(t, with(v2Claims(), "oid", "")),
+			token:  signRS256(t, claimsWith(v2Claims(), "oid", "")),
 			reason: "missing_claim",
 		},
 
@@ -554,12 +554,12 @@ func TestVerify(t *testing.T) {
 		},
 		{
 			name:   "uppercase-only TID is not read as tid",
-			token:  signRaw(t, trusted, rawHeader, rawPayload(t, with(v2Claims(), "tid", nil), `"TID":"`+testTenant+`"`)),
+			token:  signRaw(t, trusted, rawHeader, rawPayload(t, claimsWith(v2Claims(), "tid", nil), `"TID":"`+testTenant+`"`)),
 			reason: "tenant",
 		},
 		{
 			name:   "uppercase-only OID is not read as oid",
-			token:  signRaw(t, trusted, rawHeader, rawPayload(t, with(v2Claims(), "oid", nil), `"OID":"`+testOID+`"`)),
+			token:  signRaw(t, trusted, rawHeader, rawPayload(t, claimsWith(v2Claims(), "oid", nil), `"OID":"`+testOID+`"`)),
 			reason: "missing_claim",
 		},
 		{
@@ -584,12 +584,12 @@ func TestVerify(t *testing.T) {
 		},
 		{
 			name:   "scp is an array",
-			token:  signRaw(t, trusted, rawHeader, rawPayload(t, with(v2Claims(), "scp", nil), `"scp":["user_impersonation"]`)),
+			token:  signRaw(t, trusted, rawHeader, rawPayload(t, claimsWith(v2Claims(), "scp", nil), `"scp":["user_impersonation"]`)),
 			reason: "malformed",
 		},
 		{
 			name:   "tid is a number",
-			token:  signRaw(t, trusted, rawHeader, rawPayload(t, with(v2Claims(), "tid", nil), `"tid":42`)),
+			token:  signRaw(t, trusted, rawHeader, rawPayload(t, claimsWith(v2Claims(), "tid", nil), `"tid":42`)),
 			reason: "malformed",
 		},
 
@@ -751,7 +751,7 @@ func TestNewVerifierDefaults(t *testing.T) {
 		t.Errorf("default Now() is %v away from the real clock", d)
 	}
 	// The real clock makes the synthetic tokens expired (testNow is in 2025).
-	_, err = v.Verify(context.Background(), signRS256(t, with(v2Claims(), "exp", testNow.Add(time.Hour).Unix())))
+	_, err = v.Verify(context.Background(), signRS256(t, claimsWith(v2Claims(), "exp", testNow.Add(time.Hour).Unix())))
 	if got := tokenReason(t, err); got != "expired" {
 		t.Errorf("reason with the real clock = %q, want expired", got)
 	}

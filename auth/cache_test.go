@@ -1,0 +1,138 @@
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// countingKeys counts key lookups and lets a test change the generation.
+type countingKeys struct {
+	inner   KeySource
+	lookups atomic.Int64
+	gen     atomic.Uint64
+}
+
+func (c *countingKeys) KeyfuncCtx(ctx context.Context) jwt.Keyfunc {
+	kf := c.inner.KeyfuncCtx(ctx)
+	return func(t *jwt.Token) (any, error) {
+		c.lookups.Add(1)
+		return kf(t)
+	}
+}
+
+func (c *countingKeys) Generation() uint64 { return c.gen.Load() }
+
+func newCachedVerifier(t *testing.T, f *fakeEntra, clk *clock, size int) (*Verifier, *countingKeys) {
+	t.Helper()
+	k, _, _ := newTestKeys(t, f, nil)
+	runKeys(t, k)
+	ck := &countingKeys{inner: k}
+	v, err := NewVerifier(Config{TenantID: keysTenant, Audiences: []string{"api://x"}, Now: clk.Now, CacheSize: size,
+		Issuers: []string{"https://login.microsoftonline.com/" + keysTenant + "/v2.0"}}, ck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v, ck
+}
+
+func TestVerifierCache(t *testing.T) {
+	f := newFakeEntra(t)
+	f.publish("k1")
+	clk := &clock{now: time.Now()}
+	v, ck := newCachedVerifier(t, f, clk, 0)
+	tok := f.token("k1")
+
+	p1, err := v.Verify(context.Background(), tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := v.Verify(context.Background(), tok)
+	if err != nil || p2 != p1 {
+		t.Fatalf("second call: %v, same principal %v", err, p2 == p1)
+	}
+	if n := ck.lookups.Load(); n != 1 {
+		t.Fatalf("%d key lookups for two calls with one token, want 1", n)
+	}
+
+	// A change of the key set forgets the entry.
+	ck.gen.Add(1)
+	if _, err := v.Verify(context.Background(), tok); err != nil || ck.lookups.Load() != 2 {
+		t.Fatalf("after a key change: err %v, lookups %d, want a new verification", err, ck.lookups.Load())
+	}
+
+	// Expiry ends the entry; past the leeway the token is refused.
+	clk.add(time.Hour + MaxLeeway + time.Second)
+	_, err = v.Verify(context.Background(), tok)
+	var te *TokenError
+	if !errors.As(err, &te) || te.Reason != "expired" {
+		t.Fatalf("after expiry: %v, want expired", err)
+	}
+
+	// A refused token is never cached.
+	bad := tok[:len(tok)-4] + "AAAA"
+	for range 2 {
+		if _, err := v.Verify(context.Background(), bad); err == nil {
+			t.Fatal("tampered token accepted")
+		}
+	}
+}
+
+func TestVerifierCacheDisabled(t *testing.T) {
+	f := newFakeEntra(t)
+	f.publish("k1")
+	v, ck := newCachedVerifier(t, f, &clock{now: time.Now()}, -1)
+	tok := f.token("k1")
+	for range 3 {
+		if _, err := v.Verify(context.Background(), tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := ck.lookups.Load(); n != 3 {
+		t.Fatalf("%d lookups with the cache off, want 3", n)
+	}
+}
+
+func TestTokenCacheIsBounded(t *testing.T) {
+	c := newTokenCache(100)
+	now := time.Now()
+	p := &Principal{ExpiresAt: now.Add(time.Hour)}
+	key := func(i int) [32]byte { return sha256.Sum256([]byte(fmt.Sprint(i))) }
+	for i := range 10000 {
+		c.put(key(i), p, 0)
+		if n := c.len(); n > 100 {
+			t.Fatalf("%d entries after %d puts, want at most 100", n, i+1)
+		}
+	}
+	// The most recent entries are still there; a hit on an old-generation
+	// entry promotes it so that it survives the next turnover.
+	if _, ok := c.get(key(9999), 0, now); !ok {
+		t.Fatal("the newest entry is gone")
+	}
+	if _, ok := c.get(key(0), 0, now); ok {
+		t.Fatal("the oldest entry survived 10000 puts into 100 places")
+	}
+	// 10000 puts into halves of 50: 9950..9999 are young, 9900..9949 old.
+	promoted, dropped := key(9920), key(9921)
+	if _, ok := c.get(promoted, 0, now); !ok {
+		t.Fatal("an entry of the previous generation is gone")
+	}
+	for i := 20000; i < 20049; i++ {
+		c.put(key(i), p, 0)
+	}
+	if _, ok := c.get(promoted, 0, now); !ok {
+		t.Fatal("a promoted entry did not survive a turnover")
+	}
+	if _, ok := c.get(dropped, 0, now); ok {
+		t.Fatal("an entry that was never hit survived two turnovers")
+	}
+	if _, ok := c.get(key(9999), 1, now); ok {
+		t.Fatal("an entry of another key generation was returned")
+	}
+}
