@@ -7,7 +7,7 @@ DEV_PORT ?= 7071
 # overridden to build for a laptop instead.
 BUILD_ENV := CGO_ENABLED=0
 
-.PHONY: all build dev test check-fmt vet unit e2e fuzz clean
+.PHONY: all build dev test check-fmt vet unit fuzz bench clean
 
 all: build
 
@@ -44,6 +44,13 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzVerify -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./auth
 	$(GO) test -run '^$$' -fuzz FuzzClaimsUnmarshal -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./auth
 	$(GO) test -run '^$$' -fuzz FuzzHelloBody -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./api
+
+# In-process benchmarks, side by side in one run: token verification with
+# and without the verified-token cache, and the whole request path against a
+# bare net/http handler. Compare within one run only: these machines are noisy.
+BENCHCOUNT ?= 5
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) ./auth ./api
 
 clean:
 	rm -f $(BIN)

@@ -90,22 +90,28 @@ func checkNoOtherTokens(r *http.Request) error {
 	return nil
 }
 
-// isToken68 reports whether s has the token68 syntax of RFC 7235 §2.1,
-// which every JWT has.
+// token68 marks the bytes of the token68 syntax of RFC 7235 §2.1 other
+// than its trailing '=' padding.
+var token68 = func() (t [256]bool) {
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/") {
+		t[c] = true
+	}
+	return t
+}()
+
+// isToken68 reports whether s has the token68 syntax, which every JWT has.
 func isToken68(s string) bool {
 	i := 0
-	for ; i < len(s); i++ {
-		c := s[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-			c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/' {
-			continue
-		}
-		break
+	for i < len(s) && token68[s[i]] {
+		i++
+	}
+	if i == 0 {
+		return false
 	}
 	for ; i < len(s); i++ {
 		if s[i] != '=' {
 			return false
 		}
 	}
-	return len(s) > 0 && s[0] != '='
+	return true
 }
