@@ -119,9 +119,9 @@ func FuzzVerify(f *testing.F) {
 	})
 }
 
-// FuzzVerifySigned signs arbitrary headers and payloads with the trusted
+// FuzzSignedToken signs arbitrary headers and payloads with the trusted
 // key, so that the checks after the signature are fuzzed too.
-func FuzzVerifySigned(f *testing.F) {
+func FuzzSignedToken(f *testing.F) {
 	trusted, _ := testKeys(f)
 	v := newTestVerifier(f, nil)
 	headers := []string{rawHeader, `{"alg":"RS256"}`, `{"alg":"RS256","kid":"` + testKID + `","jku":"http://127.0.0.1/"}`, `{"alg":"none"}`}
