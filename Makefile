@@ -44,6 +44,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzVerify -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./auth
 	$(GO) test -run '^$$' -fuzz FuzzClaimsUnmarshal -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./auth
 	$(GO) test -run '^$$' -fuzz FuzzHelloBody -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./api
+	$(GO) test -run '^$$' -fuzz FuzzInvoke -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./api
+	$(GO) test -run '^$$' -fuzz FuzzParseClientPrincipal -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./auth
 
 # In-process benchmarks, side by side in one run: token verification with
 # and without the verified-token cache, and the whole request path against a

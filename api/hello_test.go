@@ -198,7 +198,8 @@ func TestMethodsAndPaths(t *testing.T) {
 		{http.MethodPost, "/api/Nope", http.StatusNotFound, ""},
 		{http.MethodGet, "/api", http.StatusNotFound, ""},
 		{http.MethodGet, "/api/", http.StatusNotFound, ""},
-		{http.MethodGet, "/Hello", http.StatusNotFound, ""},
+		{http.MethodGet, "/Hello", http.StatusMethodNotAllowed, "POST"}, // the invocation payload path
+		{http.MethodGet, "/Nope", http.StatusNotFound, ""},
 		{http.MethodGet, "/api/Hello/extra", http.StatusNotFound, ""},
 		{http.MethodGet, "/favicon.ico", http.StatusNotFound, ""},
 	}

@@ -26,6 +26,7 @@ type entry struct {
 	id        string
 	principal *auth.Principal
 	err       error
+	resStatus int // the function's status inside an invocation payload
 }
 
 type entryKey struct{}
@@ -87,6 +88,9 @@ func logRequests(logger *slog.Logger) func(http.Handler) http.Handler {
 				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 				slog.String("request_id", e.id),
 			)
+			if e.resStatus != 0 {
+				attrs = append(attrs, slog.Int("res_status", e.resStatus))
+			}
 			if id := r.Header.Get(InvocationIDHeader); id != "" {
 				attrs = append(attrs, slog.String("invocation_id", id))
 			}

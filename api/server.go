@@ -28,7 +28,9 @@ type Options struct {
 }
 
 // NewServer returns the handler's HTTP surface: GET / for the host's
-// readiness probe, and every route behind authentication and the policy.
+// readiness probe, and every route behind authentication and the policy,
+// both as the host forwards it (/api/{Function}) and through the host's
+// invocation payload (POST /{Function}).
 func NewServer(o Options) http.Handler {
 	if o.Routes == nil {
 		o.Routes = Routes()
@@ -39,16 +41,23 @@ func NewServer(o Options) http.Handler {
 	deps := Deps{Logger: o.Logger}
 
 	r := chi.NewRouter()
-	r.Use(logRequests(o.Logger), recoverPanics(o.Logger), matchCase, limitBody(o.MaxBodyBytes))
+	r.Use(logRequests(o.Logger), recoverPanics(o.Logger), matchCase)
 
 	allowed := make(map[string]string, len(o.Routes))
 	for _, rt := range o.Routes {
 		path := routeKey(rt.Path())
 		allowed[path] = allowHeader(rt.Methods)
-		h := auth.Middleware(o.Authenticator, o.Policy.Require(rt.Scopes, rt.Roles), writeError)(noteCaller(rt.Handler(deps)))
+		h := limitBody(o.MaxBodyBytes)(
+			auth.Middleware(o.Authenticator, o.Policy.Require(rt.Scopes, rt.Roles), writeError)(
+				noteCaller(rt.Handler(deps))))
 		for _, m := range rt.Methods {
 			r.Method(m, path, h)
 		}
+		// The same function through the host's invocation payload. The
+		// envelope holds the body JSON-escaped, plus the headers.
+		invokePath := routeKey("/" + rt.Function)
+		allowed[invokePath] = http.MethodPost
+		r.Method(http.MethodPost, invokePath, handleInvoke(rt, h, 8*o.MaxBodyBytes+64<<10))
 	}
 	r.Get("/", handleReady())
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { writeError(w, r, ErrNotFound) })

@@ -48,6 +48,7 @@ func TestBearerToken(t *testing.T) {
 			headers:   []string{"Bearer " + strings.Repeat("a", MaxAuthorizationBytes-len("Bearer "))},
 			wantToken: strings.Repeat("a", MaxAuthorizationBytes-len("Bearer ")),
 		},
+		{name: "header one byte over the limit", headers: []string{"Bearer " + strings.Repeat("a", MaxAuthorizationBytes-len("Bearer ")+1)}, want: invalidRequest},
 		{name: "header over the limit", headers: []string{"Bearer " + strings.Repeat("a", MaxAuthorizationBytes)}, want: invalidRequest},
 		{name: "oversized header with another scheme", headers: []string{"Basic " + strings.Repeat("a", MaxAuthorizationBytes)}, want: invalidRequest},
 		{name: "empty bearer", headers: []string{"Bearer "}, want: invalidRequest},

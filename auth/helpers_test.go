@@ -95,6 +95,28 @@ func testKeySource(tb testing.TB) KeySource {
 	return ks
 }
 
+// entraLikeKeys returns a key set for the trusted key in the shape Entra
+// publishes: no "alg" member, so only the verifier's own algorithm
+// allow-list stands between a token's alg and the key.
+func entraLikeKeys(tb testing.TB) KeySource {
+	tb.Helper()
+	trusted, _ := testKeys(tb)
+	set := map[string]any{"keys": []map[string]string{{
+		"kty": "RSA", "use": "sig", "kid": testKID,
+		"n": base64.RawURLEncoding.EncodeToString(trusted.PublicKey.N.Bytes()),
+		"e": base64.RawURLEncoding.EncodeToString(big.NewInt(int64(trusted.PublicKey.E)).Bytes()),
+	}}}
+	b, err := json.Marshal(set)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ks, err := keyfunc.NewJWKSetJSON(b)
+	if err != nil {
+		tb.Fatalf("keyfunc.NewJWKSetJSON: %v", err)
+	}
+	return ks
+}
+
 // testConfig is the configuration the synthetic tokens are made for.
 func testConfig() Config {
 	return Config{
@@ -106,11 +128,16 @@ func testConfig() Config {
 
 func newTestVerifier(tb testing.TB, mutate func(*Config)) *Verifier {
 	tb.Helper()
+	return newTestVerifierKeys(tb, mutate, testKeySource)
+}
+
+func newTestVerifierKeys(tb testing.TB, mutate func(*Config), keys func(testing.TB) KeySource) *Verifier {
+	tb.Helper()
 	cfg := testConfig()
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	v, err := NewVerifier(cfg, testKeySource(tb))
+	v, err := NewVerifier(cfg, keys(tb))
 	if err != nil {
 		tb.Fatalf("NewVerifier: %v", err)
 	}

@@ -3,7 +3,9 @@ package auth
 import "net/http"
 
 // Authenticator establishes who sent a request. It returns the principal,
-// or an error matching one of this package's Err values.
+// or an error matching one of this package's Err values; with an
+// authorization error ([ErrForbidden]) it may return the principal too,
+// for the log.
 type Authenticator interface {
 	Authenticate(r *http.Request) (*Principal, error)
 }
@@ -35,8 +37,15 @@ func Middleware(a Authenticator, policy Policy, onError func(http.ResponseWriter
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			p, err := a.Authenticate(r)
-			if err == nil {
+			if p != nil {
+				// Even a refused principal goes into the context, so that
+				// the refusal is logged against the caller.
 				r = r.WithContext(NewContext(r.Context(), p))
+			}
+			switch {
+			case err == nil && p == nil:
+				err = ErrNoCredentials // fail closed on an authenticator that says nothing
+			case err == nil:
 				err = policy.Check(p)
 			}
 			if err != nil {

@@ -33,6 +33,11 @@ func TestMiddleware(t *testing.T) {
 		{name: "no credentials", authErr: ErrNoCredentials, wantErr: ErrNoCredentials, wantReason: "no_credentials"},
 		{name: "invalid token", authErr: authErr, wantErr: ErrInvalidToken, wantReason: "expired"},
 		{
+			name: "authenticator refuses a known caller", principal: alice,
+			authErr: &PolicyError{Rule: "easy auth"}, wantErr: ErrForbidden, wantInCtx: true, wantReason: "easy auth",
+		},
+		{name: "authenticator says nothing", wantErr: ErrNoCredentials, wantReason: "no_credentials"},
+		{
 			name: "policy refuses scope", principal: alice,
 			policy:  Policy{RequiredScopes: []string{"Files.Read"}},
 			wantErr: ErrInsufficientScope, wantInCtx: true, wantReason: "insufficient_scope",

@@ -105,6 +105,7 @@ func TestVerify(t *testing.T) {
 		name   string
 		token  string
 		cfg    func(*Config)
+		noAlg  bool   // verify with a key set whose key has no "alg", like Entra's
 		reason string // "" means the token is accepted
 		check  func(t *testing.T, p *Principal)
 	}
@@ -281,6 +282,35 @@ func TestVerify(t *testing.T) {
 			name:   "PS256",
 			token:  signToken(t, jwt.SigningMethodPS256, trusted, nil, v2Claims()),
 			reason: "algorithm",
+		},
+		{
+			name:   "RS384 against keys without alg",
+			token:  signToken(t, jwt.SigningMethodRS384, trusted, nil, v2Claims()),
+			noAlg:  true,
+			reason: "algorithm",
+		},
+		{
+			name:   "PS256 against keys without alg",
+			token:  signToken(t, jwt.SigningMethodPS256, trusted, nil, v2Claims()),
+			noAlg:  true,
+			reason: "algorithm",
+		},
+		{
+			name:   "HS256 with the PEM public key against keys without alg",
+			token:  signToken(t, jwt.SigningMethodHS256, pubPEM, nil, v2Claims()),
+			noAlg:  true,
+			reason: "algorithm",
+		},
+		{
+			name:   "alg none against keys without alg",
+			token:  signToken(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, nil, v2Claims()),
+			noAlg:  true,
+			reason: "algorithm",
+		},
+		{
+			name:  "RS256 against keys without alg",
+			token: valid,
+			noAlg: true,
 		},
 		{
 			name:   "no alg header",
@@ -637,6 +667,9 @@ func TestVerify(t *testing.T) {
 			t.Run(c.name, func(t *testing.T) {
 				t.Parallel()
 				v := newTestVerifier(t, c.cfg)
+				if c.noAlg {
+					v = newTestVerifierKeys(t, c.cfg, entraLikeKeys)
+				}
 				p, err := v.Verify(context.Background(), c.token)
 				if c.reason == "" {
 					if err != nil {
@@ -676,7 +709,7 @@ func TestVerifyDuplicateClaimWrapsSentinel(t *testing.T) {
 	v := newTestVerifier(t, nil)
 	_, err := v.Verify(context.Background(), signRaw(t, trusted, rawHeader, rawPayload(t, v2Claims(), `"TID":"x"`)))
 	if !errors.Is(err, errDuplicateClaim) {
-		t.Errorf("error %v does not wrap errDuplicateClaim", err)
+		t.Fatalf("error %v does not wrap errDuplicateClaim", err)
 	}
 	if !strings.Contains(err.Error(), `"TID"`) {
 		t.Errorf("error %q does not name the duplicate claim", err)
@@ -887,5 +920,46 @@ func TestTokenErrorText(t *testing.T) {
 	}
 	if got := (&TokenError{Reason: "expired"}).Error(); got != "auth: invalid token: expired" {
 		t.Errorf("Error() without cause = %q", got)
+	}
+}
+
+// tokenOfLength returns a token signed by the trusted key that is exactly n
+// bytes long, padding a header member and a claim.
+func tokenOfLength(t *testing.T, n int) string {
+	t.Helper()
+	trusted, _ := testKeys(t)
+	for h := 0; h < 4; h++ {
+		header := `{"alg":"RS256","typ":"JWT","kid":"` + testKID + `","x":"` + strings.Repeat("h", h) + `"}`
+		for lo, hi := 0, n; lo <= hi; {
+			pad := (lo + hi) / 2
+			tok := signRaw(t, trusted, header, rawPayload(t, claimsWith(v2Claims(), "pad", strings.Repeat("p", pad))))
+			switch {
+			case len(tok) == n:
+				return tok
+			case len(tok) < n:
+				lo = pad + 1
+			default:
+				hi = pad - 1
+			}
+		}
+	}
+	t.Fatalf("no token of length %d", n)
+	return ""
+}
+
+func TestVerifySizeLimit(t *testing.T) {
+	t.Parallel()
+	v := newTestVerifier(t, nil)
+	atLimit := tokenOfLength(t, MaxAuthorizationBytes)
+	if _, err := v.Verify(context.Background(), atLimit); err != nil {
+		t.Errorf("token of exactly %d bytes: %v", len(atLimit), err)
+	}
+	over := tokenOfLength(t, MaxAuthorizationBytes+1)
+	_, err := v.Verify(context.Background(), over)
+	if err == nil {
+		t.Fatalf("token of %d bytes accepted", len(over))
+	}
+	if got := tokenReason(t, err); got != "malformed" {
+		t.Errorf("reason = %q, want malformed", got)
 	}
 }

@@ -16,8 +16,10 @@ import (
 
 // The authentication modes.
 const (
-	modeDev = "dev" // the handler is its own token issuer; local only
-	modeJWT = "jwt" // validate Entra ID access tokens against the tenant's keys
+	modeDev      = "dev"      // the handler is its own token issuer; local only
+	modeJWT      = "jwt"      // validate Entra ID access tokens against the tenant's keys
+	modeEasyAuth = "easyauth" // read App Service Authentication's principal headers
+	modeAuto     = "auto"     // easyauth where the platform guarantees it, else jwt
 )
 
 // config is the handler's configuration, read once from the environment
@@ -41,9 +43,32 @@ type config struct {
 	DevKeyFile string
 	CacheSize  int
 
+	// EasyAuthVerifyToken also validates the access token behind an Easy
+	// Auth principal (AUTH_EASYAUTH_VERIFY_TOKEN).
+	EasyAuthVerifyToken bool
+
 	// InAzure is set when the platform says the process runs in App
 	// Service or Functions in Azure.
 	InAzure bool
+	// EasyAuthGate is why Easy Auth's headers can or cannot be trusted;
+	// EasyAuthTrusted says which.
+	EasyAuthTrusted bool
+	EasyAuthGate    string
+}
+
+// easyAuthGate decides whether X-MS-CLIENT-PRINCIPAL can be trusted: only
+// where App Service Authentication is on, and not under Core Tools (which
+// sets AZURE_FUNCTIONS_ENVIRONMENT=Development and has no Easy Auth, so any
+// client can send the headers).
+func easyAuthGate(getenv func(string) string) (bool, string) {
+	enabled, env := getenv("WEBSITE_AUTH_ENABLED"), getenv("AZURE_FUNCTIONS_ENVIRONMENT")
+	switch {
+	case !strings.EqualFold(strings.TrimSpace(enabled), "true"):
+		return false, fmt.Sprintf("WEBSITE_AUTH_ENABLED=%q is not true: App Service Authentication is not in front", enabled)
+	case strings.EqualFold(strings.TrimSpace(env), "Development"):
+		return false, "AZURE_FUNCTIONS_ENVIRONMENT=Development: Core Tools (func start) has no Easy Auth, anyone can send the headers"
+	}
+	return true, "WEBSITE_AUTH_ENABLED=true outside Development: App Service Authentication strips forged headers"
 }
 
 // loadConfig reads and validates the configuration, reporting every
@@ -67,6 +92,14 @@ func readConfig(getenv func(string) string) (config, []error) {
 		Authority:         strings.TrimRight(or(getenv("AUTH_AUTHORITY"), auth.DefaultAuthority), "/"),
 		DevKeyFile:        getenv("AUTH_DEV_KEY_FILE"),
 		InAzure:           getenv("WEBSITE_INSTANCE_ID") != "",
+	}
+	c.EasyAuthTrusted, c.EasyAuthGate = easyAuthGate(getenv)
+	switch v := strings.ToLower(strings.TrimSpace(getenv("AUTH_EASYAUTH_VERIFY_TOKEN"))); v {
+	case "", "false", "0":
+	case "true", "1":
+		c.EasyAuthVerifyToken = true
+	default:
+		errs = append(errs, fmt.Errorf("AUTH_EASYAUTH_VERIFY_TOKEN=%q is not true or false", v))
 	}
 	if len(c.RequiredScopes) == 0 {
 		c.RequiredScopes = []string{auth.DefaultRequiredScope}
@@ -106,6 +139,17 @@ func readConfig(getenv func(string) string) (config, []error) {
 	}
 
 	mode := strings.ToLower(strings.TrimSpace(getenv("AUTH_MODE")))
+	if mode == "" || mode == modeAuto {
+		// Dev mode is never chosen: it must be asked for by name.
+		switch {
+		case c.EasyAuthTrusted:
+			mode, c.ModeReason = modeEasyAuth, "AUTH_MODE="+or(mode, "(unset)")+" and "+c.EasyAuthGate
+		case c.TenantID != "":
+			mode, c.ModeReason = modeJWT, "AUTH_MODE="+or(mode, "(unset)")+", AUTH_TENANT_ID is set and Easy Auth cannot be trusted ("+c.EasyAuthGate+")"
+		default:
+			mode = ""
+		}
+	}
 	switch mode {
 	case modeDev:
 		c.Mode, c.ModeReason = modeDev, "AUTH_MODE=dev"
@@ -128,8 +172,25 @@ func readConfig(getenv func(string) string) (config, []error) {
 		if len(c.Audiences) == 0 {
 			c.Audiences = []string{auth.DevAudience}
 		}
+	case modeEasyAuth:
+		c.Mode = modeEasyAuth
+		if c.ModeReason == "" {
+			c.ModeReason = "AUTH_MODE=easyauth"
+		}
+		if !c.EasyAuthTrusted {
+			errs = append(errs, errors.New("AUTH_MODE=easyauth, but the X-MS-CLIENT-PRINCIPAL headers cannot be trusted here ("+c.EasyAuthGate+"): use AUTH_MODE=jwt"))
+		}
+		if c.TenantID == "" {
+			errs = append(errs, errors.New("Easy Auth mode needs AUTH_TENANT_ID: Easy Auth does not check the tenant unless its issuer is tenant-specific, so the handler does"))
+		}
+		if c.EasyAuthVerifyToken && len(c.Audiences) == 0 {
+			errs = append(errs, errors.New("AUTH_EASYAUTH_VERIFY_TOKEN=true needs AUTH_AUDIENCES to validate the access token"))
+		}
 	case modeJWT:
-		c.Mode, c.ModeReason = modeJWT, "AUTH_MODE=jwt"
+		c.Mode = modeJWT
+		if c.ModeReason == "" {
+			c.ModeReason = "AUTH_MODE=jwt"
+		}
 		if c.TenantID == "" {
 			errs = append(errs, errors.New("AUTH_MODE=jwt needs AUTH_TENANT_ID, the tenant GUID whose tokens are accepted"))
 		}
@@ -138,10 +199,10 @@ func readConfig(getenv func(string) string) (config, []error) {
 		}
 	case "":
 		errs = append(errs, errors.New("no authentication is configured, and this API never runs without it: "+
-			"set AUTH_MODE=dev to run locally with development tokens, "+
-			"or AUTH_MODE=jwt with AUTH_TENANT_ID and AUTH_AUDIENCES to accept Entra ID tokens"))
+			"set AUTH_TENANT_ID and AUTH_AUDIENCES to accept Entra ID tokens (behind Easy Auth, WEBSITE_AUTH_ENABLED=true selects it), "+
+			"or AUTH_MODE=dev to run locally with development tokens"))
 	default:
-		errs = append(errs, fmt.Errorf("AUTH_MODE=%q is not one of dev, jwt", mode))
+		errs = append(errs, fmt.Errorf("AUTH_MODE=%q is not one of auto, jwt, easyauth, dev", mode))
 	}
 	return c, errs
 }
@@ -174,11 +235,22 @@ func (c config) settings() [][2]string {
 		{"AUTH_ALLOWED_USERS", list(c.AllowedUsers, "(any)")},
 		{"AUTH_ALLOWED_GROUPS", list(c.AllowedGroups, "(any)")},
 	}
-	if c.Mode == modeDev {
+	switch c.Mode {
+	case modeDev:
 		s = append(s, [2]string{"AUTH_DEV_KEY_FILE", c.DevKeyFile})
-	} else {
+	case modeEasyAuth:
+		s = append(s, [2]string{"AUTH_EASYAUTH_VERIFY_TOKEN", strconv.FormatBool(c.EasyAuthVerifyToken)})
+		if c.EasyAuthVerifyToken {
+			s = append(s, [2]string{"AUTH_AUTHORITY", c.Authority})
+		}
+	default:
 		s = append(s, [2]string{"AUTH_AUTHORITY", c.Authority})
 	}
+	trust := "not trusted: "
+	if c.EasyAuthTrusted {
+		trust = "trusted: "
+	}
+	s = append(s, [2]string{"EASY_AUTH_HEADERS", trust + c.EasyAuthGate})
 	cache := strconv.Itoa(c.CacheSize) + " tokens"
 	if c.CacheSize == 0 {
 		cache = "off"

@@ -100,28 +100,43 @@ func newAuthenticator(ctx context.Context, cfg config, logger *slog.Logger) (aut
 		logger.Warn("development mode: accepting tokens from the local development issuer only", "tenant", cfg.TenantID, "audiences", cfg.Audiences, "kid", key.KeyID())
 		return auth.Bearer(v), nil
 	case modeJWT:
-		keys, err := auth.NewEntraKeys(auth.EntraKeysConfig{
-			Authority: cfg.Authority,
-			TenantID:  cfg.TenantID,
-			Logger:    logger,
-		})
+		v, err := newEntraVerifier(ctx, cfg, logger, cacheSize)
 		if err != nil {
 			return nil, err
 		}
-		// Loading happens in the background: until it succeeds, calls with
-		// a token get 503 and Retry-After, never a guess.
-		go keys.Run(ctx)
-		v, err := auth.NewVerifier(auth.Config{
-			TenantID:  cfg.TenantID,
-			Audiences: cfg.Audiences,
-			Source:    auth.SourceJWT,
-			CacheSize: cacheSize,
-		}, keys)
-		if err != nil {
-			return nil, err
-		}
-		logger.Info("jwt mode: loading signing keys in the background", "metadata", keys.MetadataURLs(), "audiences", cfg.Audiences)
 		return auth.Bearer(v), nil
+	case modeEasyAuth:
+		var v *auth.Verifier
+		if cfg.EasyAuthVerifyToken {
+			var err error
+			if v, err = newEntraVerifier(ctx, cfg, logger, cacheSize); err != nil {
+				return nil, err
+			}
+		}
+		logger.Info("easyauth mode: trusting App Service Authentication's principal headers", "gate", cfg.EasyAuthGate, "verify_token", cfg.EasyAuthVerifyToken)
+		return auth.EasyAuth(auth.EasyAuthConfig{TenantID: cfg.TenantID, Audiences: cfg.Audiences, Verifier: v})
 	}
 	return nil, fmt.Errorf("no authenticator for mode %q", cfg.Mode)
+}
+
+// newEntraVerifier returns a verifier of the tenant's Entra ID tokens
+// whose keys load in the background until ctx ends. Until they have
+// loaded, calls with a token get 503 and Retry-After, never a guess.
+func newEntraVerifier(ctx context.Context, cfg config, logger *slog.Logger, cacheSize int) (*auth.Verifier, error) {
+	keys, err := auth.NewEntraKeys(auth.EntraKeysConfig{
+		Authority: cfg.Authority,
+		TenantID:  cfg.TenantID,
+		Logger:    logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	go keys.Run(ctx)
+	logger.Info("loading signing keys in the background", "metadata", keys.MetadataURLs(), "audiences", cfg.Audiences)
+	return auth.NewVerifier(auth.Config{
+		TenantID:  cfg.TenantID,
+		Audiences: cfg.Audiences,
+		Source:    auth.SourceJWT,
+		CacheSize: cacheSize,
+	}, keys)
 }

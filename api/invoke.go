@@ -1,0 +1,253 @@
+package api
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// The host's invocation payload protocol. Without HTTP forwarding (host.json
+// enableForwardingHttpRequest off, or a function with any binding besides
+// one HTTP trigger and one HTTP output) the host does not forward the
+// client's request: it POSTs /{FunctionName} with the request inside a JSON
+// body and expects the response inside another (platform.md §2.1).
+//
+// The handler serves every function this way too, through the same
+// authentication, policy and handler as a forwarded request: the request
+// inside the payload is rebuilt as an http.Request and its response is
+// wrapped back up.
+//
+// Two things do not survive the trip. Query: the host sends repeated keys
+// comma-joined in Query, so the handler reads the query string from Url,
+// which keeps them apart, and falls back to Query only when Url has none;
+// from Query alone, "a,b" cannot be told from two values. Identities: the
+// host's parsed copy of the Easy Auth principal is ignored; the
+// X-MS-CLIENT-PRINCIPAL header in Headers is read as in forwarding mode.
+
+// triggerBinding is the httpTrigger binding's name in function.json.
+const triggerBinding = "req"
+
+// outputBinding is the http output binding's name in function.json.
+const outputBinding = "res"
+
+type invocation struct {
+	Data map[string]json.RawMessage
+}
+
+type invocationHTTPRequest struct {
+	URL     string `json:"Url"`
+	Method  string
+	Query   json.RawMessage
+	Headers map[string][]string
+	Body    json.RawMessage
+}
+
+type invocationResult struct {
+	Outputs     map[string]httpOutput
+	Logs        []string
+	ReturnValue any
+}
+
+type httpOutput struct {
+	StatusCode string            `json:"statusCode"`
+	Headers    map[string]string `json:"headers"`
+	Body       string            `json:"body"`
+}
+
+// handleInvoke serves "POST /{Function}" for rt: fn is the route's handler
+// chain, authentication included. A well-formed invocation always gets 200,
+// whatever the function answered: the host turns any other status into a
+// 500 for the client and drops the logs. A malformed one, which the host
+// never sends, gets 400.
+func handleInvoke(rt Route, fn http.Handler, maxEnvelope int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		inner, err := readInvocation(w, r, maxEnvelope)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		rec := newResponseRecorder()
+		if !slices.Contains(rt.Methods, inner.Method) {
+			rec.Header().Set("Allow", allowHeader(rt.Methods))
+			writeError(rec, inner, ErrMethodNotAllowed)
+		} else {
+			fn.ServeHTTP(rec, inner)
+		}
+		if e := entryFrom(r.Context()); e != nil {
+			e.resStatus = rec.status
+		}
+		out := httpOutput{StatusCode: strconv.Itoa(rec.status), Headers: make(map[string]string, len(rec.header)), Body: rec.body.String()}
+		for k, vs := range rec.header {
+			out.Headers[k] = strings.Join(vs, ", ")
+		}
+		if out.Headers["Content-Type"] == "" {
+			// The host fails on a missing content type.
+			out.Headers["Content-Type"] = "text/plain; charset=utf-8"
+		}
+		b, err := json.Marshal(invocationResult{Outputs: map[string]httpOutput{outputBinding: out}, Logs: []string{}})
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Write(b)
+	})
+}
+
+// readInvocation rebuilds the client's request from the payload.
+func readInvocation(w http.ResponseWriter, r *http.Request, max int64) (*http.Request, error) {
+	if r.ContentLength > max {
+		return nil, ErrBodyTooLarge
+	}
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, ErrBodyTooLarge
+		}
+		return nil, badBody("the invocation could not be read")
+	}
+	var inv invocation
+	if err := decodeJSON(raw, &inv); err != nil {
+		return nil, badBody("the invocation is not the host's JSON payload")
+	}
+	reqJSON, ok := inv.Data[triggerBinding]
+	if !ok {
+		return nil, badBody(`the invocation has no Data.req`)
+	}
+	var in invocationHTTPRequest
+	if err := json.Unmarshal(reqJSON, &in); err != nil {
+		return nil, badBody("Data.req is not an HTTP request: " + jsonProblem(err))
+	}
+	if !validMethod(in.Method) {
+		return nil, badBody("Data.req.Method is not an HTTP method")
+	}
+	u, err := url.Parse(in.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, badBody("Data.req.Url is not an absolute http(s) URL")
+	}
+	if u.RawQuery == "" {
+		q, err := queryObject(in.Query)
+		if err != nil {
+			return nil, err
+		}
+		u.RawQuery = q.Encode()
+	}
+	header := make(http.Header, len(in.Headers))
+	for k, vs := range in.Headers {
+		for _, v := range vs {
+			header.Add(k, v)
+		}
+	}
+	body, err := invocationBody(in.Body, header.Get("Content-Type"))
+	if err != nil {
+		return nil, err
+	}
+	inner, err := http.NewRequestWithContext(r.Context(), in.Method, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return nil, badBody("Data.req does not make a request")
+	}
+	inner.Header = header
+	inner.ContentLength = int64(len(body))
+	inner.Host = u.Host
+	if h := header.Get("Host"); h != "" {
+		inner.Host = h
+	}
+	inner.RemoteAddr = r.RemoteAddr
+	return inner, nil
+}
+
+// queryObject reads Data.req.Query: an object of strings (or, as the
+// documentation's example has it, that object as a JSON string).
+func queryObject(raw json.RawMessage) (url.Values, error) {
+	q := url.Values{}
+	if len(raw) == 0 || string(raw) == "null" {
+		return q, nil
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		raw = json.RawMessage(s)
+	}
+	var m map[string]string
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, badBody("Data.req.Query is not an object of strings")
+	}
+	for k, v := range m {
+		q.Set(k, v)
+	}
+	return q, nil
+}
+
+// invocationBody reads Data.req.Body: absent when the request had none, a
+// string of the body's text, or for binary content types the bytes in
+// base64.
+func invocationBody(raw json.RawMessage, contentType string) ([]byte, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return nil, badBody("Data.req.Body is not a string")
+	}
+	mt, _, _ := mime.ParseMediaType(contentType)
+	if mt == "application/octet-stream" || strings.HasPrefix(mt, "multipart/") {
+		b, err := base64.StdEncoding.DecodeString(s)
+		if err != nil {
+			return nil, badBody("Data.req.Body of a binary request is not base64")
+		}
+		return b, nil
+	}
+	return []byte(s), nil
+}
+
+func validMethod(m string) bool {
+	if m == "" || len(m) > 16 {
+		return false
+	}
+	for i := 0; i < len(m); i++ {
+		if c := m[i]; c < 'A' || c > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+func jsonProblem(err error) string {
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &typ) && typ.Field != "" {
+		return typ.Field + " has the wrong type"
+	}
+	return "malformed"
+}
+
+// responseRecorder captures a function's response for the payload.
+type responseRecorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func newResponseRecorder() *responseRecorder { return &responseRecorder{header: http.Header{}} }
+
+func (rr *responseRecorder) Header() http.Header { return rr.header }
+
+func (rr *responseRecorder) WriteHeader(code int) {
+	if rr.status == 0 {
+		rr.status = code
+	}
+}
+
+func (rr *responseRecorder) Write(b []byte) (int, error) {
+	if rr.status == 0 {
+		rr.status = http.StatusOK
+	}
+	return rr.body.Write(b)
+}

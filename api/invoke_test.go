@@ -1,0 +1,238 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// capturedPayload is the host's payload for a GET with no credentials, as
+// captured from host 4.33.2 under func start (platform.md §2.1), renamed
+// to the Hello function. Headers are arrays; Query is an object; there is
+// no Body; Identities hold one unauthenticated identity.
+const capturedPayload = `{"Data":{"req":{"Url":"http://localhost:7071/api/Hello","Method":"GET","Query":{},
+"Headers":{"Accept":["*/*"],"Connection":["keep-alive"],"Host":["localhost:7071"],"User-Agent":["PostmanRuntime/7.37.3"],"Accept-Encoding":["gzip, deflate, br"],"Cache-Control":["no-cache"],"Postman-Token":["f7cc0000-0000-0000-0000-000000000000"]},
+"Params":{},
+"Identities":[{"AuthenticationType":null,"IsAuthenticated":false,"Actor":null,"BootstrapContext":null,"Claims":[],"Label":null,"Name":null,
+"NameClaimType":"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name","RoleClaimType":"http://schemas.microsoft.com/ws/2008/06/identity/claims/role"}]}},
+"Metadata":{"Query":{},"Headers":{"Accept":"*/*","Connection":"keep-alive","Host":"localhost:7071"},
+"sys":{"MethodName":"Hello","UtcNow":"2024-05-14T15:14:15.128919Z","RandGuid":"7a85f722-0000-0000-0000-000000000000"}}}`
+
+// hostPayload builds a payload the way the host does for an HTTP trigger
+// named req.
+func hostPayload(t *testing.T, method, url string, headers map[string][]string, query map[string]string, body *string) string {
+	t.Helper()
+	if query == nil {
+		query = map[string]string{}
+	}
+	flat := map[string]string{}
+	for k, vs := range headers {
+		flat[k] = vs[0]
+	}
+	req := map[string]any{"Url": url, "Method": method, "Query": query, "Headers": headers, "Params": map[string]string{}, "Identities": []any{}}
+	if body != nil {
+		req["Body"] = *body
+	}
+	b, err := json.Marshal(map[string]any{
+		"Data":     map[string]any{"req": req},
+		"Metadata": map[string]any{"Query": query, "Headers": flat, "sys": map[string]string{"MethodName": "Hello", "UtcNow": "2026-11-26T00:00:00Z", "RandGuid": "00000000-0000-0000-0000-000000000000"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func strp(s string) *string { return &s }
+
+type invokeResult struct {
+	Outputs map[string]struct {
+		StatusCode string            `json:"statusCode"`
+		Headers    map[string]string `json:"headers"`
+		Body       string            `json:"body"`
+	}
+	Logs        []string
+	ReturnValue any
+}
+
+// invoke posts a payload as the host does and decodes the answer, which
+// must be a 200 with Outputs.res.
+func invoke(t *testing.T, f *fixture, path, payload string) (status string, headers map[string]string, body string) {
+	t.Helper()
+	w := f.do(t, req{method: http.MethodPost, target: path, body: strings.NewReader(payload), ctype: "application/json; charset=utf-8",
+		headers: http.Header{"X-Azure-Functions-Invocationid": {invocationID}, "X-Azure-Functions-Hostversion": {"4.1036.1.1"}}})
+	if w.Code != http.StatusOK || w.Header().Get("Content-Type") != "application/json; charset=utf-8" {
+		t.Fatalf("invocation answered %d %q: %s", w.Code, w.Header().Get("Content-Type"), w.Body.String())
+	}
+	var res invokeResult
+	if err := json.Unmarshal(w.Body.Bytes(), &res); err != nil {
+		t.Fatalf("invocation result is not JSON: %v: %s", err, w.Body.String())
+	}
+	out, ok := res.Outputs["res"]
+	if !ok || res.Logs == nil || res.ReturnValue != nil || !strings.Contains(w.Body.String(), `"ReturnValue":null`) {
+		t.Fatalf("result lacks Outputs.res, Logs or a null ReturnValue: %s", w.Body.String())
+	}
+	if out.Headers["Content-Type"] == "" {
+		t.Errorf("Outputs.res has no Content-Type (the host fails without one): %s", w.Body.String())
+	}
+	return out.StatusCode, out.Headers, out.Body
+}
+
+func TestInvokeCapturedPayload(t *testing.T) {
+	f := newFixture(t, nil)
+	status, headers, body := invoke(t, f, "/Hello", capturedPayload)
+	if status != "401" || headers["Www-Authenticate"] != `Bearer realm="api"` || headers["Content-Type"] != "application/problem+json" {
+		t.Fatalf("no credentials inside the payload: %s %v %s", status, headers, body)
+	}
+	// Its answer with a token, as the host would send it.
+	withToken := strings.Replace(capturedPayload, `"Accept":["*/*"],`, `"Accept":["*/*"],"Authorization":["Bearer `+goodToken+`"],`, 1)
+	status, headers, body = invoke(t, f, "/Hello", withToken)
+	if status != "200" || body != helloAnonymousT || headers["Content-Type"] != "text/plain; charset=utf-8" {
+		t.Fatalf("captured payload with a token: %s %v %q", status, headers, body)
+	}
+}
+
+func TestInvokeHelloContract(t *testing.T) {
+	auth := map[string][]string{"Authorization": {"Bearer " + goodToken}}
+	jsonAuth := map[string][]string{"Authorization": {"Bearer " + goodToken}, "Content-Type": {"application/json"}}
+	cases := []struct {
+		name    string
+		path    string
+		payload string
+		status  string
+		body    string // exact, when set
+		header  map[string]string
+	}{
+		{"the tutorial's request", "/Hello", hostPayload(t, "POST", "http://localhost:7071/api/Hello", jsonAuth, nil, strp(`{"name": "Marc"}`)), "200", hello("Marc"), nil},
+		{"the function name in any case", "/hello", hostPayload(t, "POST", "http://localhost:7071/api/hello", jsonAuth, nil, strp(`{"name": "Marc"}`)), "200", hello("Marc"), nil},
+		{"name in the URL's query", "/Hello", hostPayload(t, "GET", "http://localhost:7071/api/Hello?name=Marc", auth, map[string]string{"name": "Marc"}, nil), "200", hello("Marc"), nil},
+		{"repeated keys kept apart by the URL", "/Hello", hostPayload(t, "GET", "https://app.azurewebsites.net/api/Hello?name=a&name=b", auth, map[string]string{"name": "a,b"}, nil), "200", hello("a,b"), nil},
+		{"Query alone when the URL has none", "/Hello", hostPayload(t, "GET", "http://localhost:7071/api/Hello", auth, map[string]string{"name": "Marc"}, nil), "200", hello("Marc"), nil},
+		{"header names in any case", "/Hello", hostPayload(t, "GET", "http://localhost:7071/api/Hello?name=Marc", map[string][]string{"authorization": {"Bearer " + goodToken}}, nil, nil), "200", hello("Marc"), nil},
+		{"no name", "/Hello", hostPayload(t, "GET", "http://localhost:7071/api/Hello", auth, nil, nil), "200", helloAnonymousT, nil},
+		{"no credentials", "/Hello", hostPayload(t, "POST", "http://localhost:7071/api/Hello", nil, nil, strp(`{"name": "Marc"}`)), "401", "", map[string]string{"Www-Authenticate": `Bearer realm="api"`}},
+		{"insufficient scope", "/Hello", hostPayload(t, "GET", "http://localhost:7071/api/Hello", map[string][]string{"Authorization": {"Bearer " + noScopeToken}}, nil, nil), "403", "",
+			map[string]string{"Www-Authenticate": `Bearer realm="api", error="insufficient_scope", scope="user_impersonation"`}},
+		{"invalid token", "/Hello", hostPayload(t, "GET", "http://localhost:7071/api/Hello", map[string][]string{"Authorization": {"Bearer " + badToken}}, nil, nil), "401", "",
+			map[string]string{"Www-Authenticate": `Bearer realm="api", error="invalid_token", error_description="The access token is not valid"`}},
+		{"malformed JSON body", "/Hello", hostPayload(t, "POST", "http://localhost:7071/api/Hello", jsonAuth, nil, strp(`{"name": `)), "400", "", map[string]string{"Content-Type": "application/problem+json"}},
+		{"name not a string", "/Hello", hostPayload(t, "POST", "http://localhost:7071/api/Hello", jsonAuth, nil, strp(`{"name": 1}`)), "400", "", nil},
+		{"body over 64 KiB", "/Hello", hostPayload(t, "POST", "http://localhost:7071/api/Hello", jsonAuth, nil, strp(`{"name": "`+strings.Repeat("x", 70<<10)+`"}`)), "413", "", nil},
+		{"another method", "/Hello", hostPayload(t, "DELETE", "http://localhost:7071/api/Hello", auth, nil, nil), "405", "", map[string]string{"Allow": "GET, POST"}},
+		{"Me is GET only", "/Me", hostPayload(t, "POST", "http://localhost:7071/api/Me", auth, nil, nil), "405", "", map[string]string{"Allow": "GET"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			status, headers, body := invoke(t, f, c.path, c.payload)
+			if status != c.status {
+				t.Fatalf("statusCode %s, want %s: %s", status, c.status, body)
+			}
+			if c.body != "" && body != c.body {
+				t.Errorf("body %q, want %q", body, c.body)
+			}
+			for k, v := range c.header {
+				if headers[k] != v {
+					t.Errorf("header %s = %q, want %q", k, headers[k], v)
+				}
+			}
+			if c.status >= "400" {
+				var pb problemBody
+				if err := json.Unmarshal([]byte(body), &pb); err != nil || pb.Status == 0 || pb.Detail == "" {
+					t.Errorf("error body is not a problem document: %s", body)
+				}
+			}
+			lines := f.logLines(t)
+			if len(lines) != 1 {
+				t.Fatalf("%d log lines for one invocation, want 1", len(lines))
+			}
+			if fmt.Sprint(lines[0]["res_status"]) != c.status {
+				t.Errorf("log line res_status %v, want %s", lines[0]["res_status"], c.status)
+			}
+			if strings.Contains(f.logs.String(), goodToken) {
+				t.Error("the log holds the token")
+			}
+		})
+	}
+}
+
+func TestInvokeMeCarriesThePrincipal(t *testing.T) {
+	f := newFixture(t, nil)
+	status, _, body := invoke(t, f, "/Me", hostPayload(t, "GET", "http://localhost:7071/api/Me", map[string][]string{"Authorization": {"Bearer " + goodToken}}, nil, nil))
+	var me map[string]any
+	if err := json.Unmarshal([]byte(body), &me); err != nil || status != "200" {
+		t.Fatalf("%s %s", status, body)
+	}
+	if me["oid"] != goodOID || me["tid"] != goodTID {
+		t.Errorf("Me = %v", me)
+	}
+}
+
+func TestInvokeMalformedPayloads(t *testing.T) {
+	good := hostPayload(t, "GET", "http://localhost:7071/api/Hello", map[string][]string{"Authorization": {"Bearer " + goodToken}}, nil, nil)
+	cases := []struct {
+		name    string
+		payload string
+		status  int
+	}{
+		{"not JSON", `{"Data":`, 400},
+		{"a JSON array", `[]`, 400},
+		{"no Data", `{"Metadata":{}}`, 400},
+		{"Data without req", `{"Data":{"other":{}}}`, 400},
+		{"req not an object", `{"Data":{"req":"GET /"}}`, 400},
+		{"Headers not arrays", strings.Replace(good, `"Authorization":["Bearer `+goodToken+`"]`, `"Authorization":"Bearer `+goodToken+`"`, 1), 400},
+		{"no Method", strings.Replace(good, `"Method":"GET"`, `"Method":""`, 1), 400},
+		{"a Method that is no method", strings.Replace(good, `"Method":"GET"`, `"Method":"G E T"`, 1), 400},
+		{"a relative Url", strings.Replace(good, `"Url":"http://localhost:7071/api/Hello"`, `"Url":"/api/Hello"`, 1), 400},
+		{"Body not a string", strings.Replace(good, `"Headers"`, `"Body":{"name":"Marc"},"Headers"`, 1), 400},
+		{"Query not an object of strings", strings.Replace(good, `"Query":{}`, `"Query":{"name":1}`, 1), 400},
+		{"trailing data", good + `}`, 400},
+		{"an envelope too large", `{"Data":{"req":{"Body":"` + strings.Repeat("x", 700<<10) + `"}}}`, 413},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			w := f.do(t, req{method: http.MethodPost, target: "/Hello", body: strings.NewReader(c.payload), ctype: "application/json"})
+			checkProblem(t, w, c.status)
+		})
+	}
+	t.Run("the documentation's Query as a string", func(t *testing.T) {
+		f := newFixture(t, nil)
+		p := strings.Replace(good, `"Query":{}`, `"Query":"{\"name\":\"Marc\"}"`, 1)
+		if status, _, body := invoke(t, f, "/Hello", p); status != "200" || body != hello("Marc") {
+			t.Fatalf("%s %q", status, body)
+		}
+	})
+	t.Run("a binary body in base64", func(t *testing.T) {
+		f := newFixture(t, nil)
+		p := hostPayload(t, "POST", "http://localhost:7071/api/Hello", map[string][]string{"Authorization": {"Bearer " + goodToken}, "Content-Type": {"application/octet-stream"}}, nil, strp("eyJuYW1lIjogIk1hcmMifQ=="))
+		if status, _, body := invoke(t, f, "/Hello", p); status != "200" || body != hello("Marc") {
+			t.Fatalf("%s %q", status, body)
+		}
+	})
+}
+
+// FuzzInvoke posts arbitrary payloads: the answer is 200 with Outputs.res
+// for a well-formed invocation, 400 or 413 otherwise, and never a 5xx.
+func FuzzInvoke(f *testing.F) {
+	f.Add(capturedPayload)
+	f.Add(`{"Data":{"req":{"Url":"http://h/api/Hello?name=x","Method":"POST","Headers":{"Authorization":["Bearer ` + goodToken + `"]},"Body":"{\"name\":1}"}}}`)
+	f.Add(`{"Data":{"req":{"Url":"http://h/","Method":"GET","Query":"{}"}}}`)
+	f.Add(`{"Data":{"req":null}}`)
+	fx := newFixture(f, nil)
+	f.Fuzz(func(t *testing.T, payload string) {
+		w := fx.do(t, req{method: http.MethodPost, target: "/Hello", body: strings.NewReader(payload), ctype: "application/json"})
+		switch w.Code {
+		case http.StatusOK:
+			if !strings.Contains(w.Body.String(), `"Outputs":{"res":{"statusCode":"`) {
+				t.Fatalf("200 without Outputs.res: %s", w.Body.String())
+			}
+		case http.StatusBadRequest, http.StatusRequestEntityTooLarge:
+		default:
+			t.Fatalf("status %d for payload %q: %s", w.Code, payload, w.Body.String())
+		}
+		fx.logs.Reset()
+	})
+}

@@ -1,0 +1,239 @@
+package auth
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The headers App Service Authentication ("Easy Auth") sets on requests it
+// has authenticated. External requests cannot set them, but only where
+// Easy Auth really stands in front: see [EasyAuth].
+const (
+	HeaderClientPrincipal    = "X-MS-CLIENT-PRINCIPAL"
+	HeaderClientPrincipalIDP = "X-MS-CLIENT-PRINCIPAL-IDP"
+	HeaderAADAccessToken     = "X-MS-TOKEN-AAD-ACCESS-TOKEN"
+)
+
+// MaxClientPrincipalBytes bounds the X-MS-CLIENT-PRINCIPAL header. A
+// principal lists every claim of the token, base64-encoded, so it is a
+// little larger than the token; anything past this bound is refused.
+const MaxClientPrincipalBytes = 32 << 10
+
+// Claim types as Easy Auth writes them after its default claims mapping,
+// and the short names it leaves alone.
+const (
+	claimOID        = "http://schemas.microsoft.com/identity/claims/objectidentifier"
+	claimTID        = "http://schemas.microsoft.com/identity/claims/tenantid"
+	claimScope      = "http://schemas.microsoft.com/identity/claims/scope"
+	claimRole       = "http://schemas.microsoft.com/ws/2008/06/identity/claims/role"
+	claimUPN        = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn"
+	claimNameIDName = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name"
+)
+
+// clientPrincipal is the JSON inside X-MS-CLIENT-PRINCIPAL.
+type clientPrincipal struct {
+	AuthType string `json:"auth_typ"`
+	Claims   []struct {
+		Type  string `json:"typ"`
+		Value string `json:"val"`
+	} `json:"claims"`
+	NameType string `json:"name_typ"`
+	RoleType string `json:"role_typ"`
+}
+
+// singleValued are the claims that may appear once only; a second value
+// (under the short or the long name) makes the principal invalid.
+var singleValued = map[string]string{
+	"oid": "oid", claimOID: "oid",
+	"tid": "tid", claimTID: "tid",
+	"scp": "scp", claimScope: "scp",
+	"appid": "appid", "azp": "azp", "ver": "ver", "aud": "aud", "iss": "iss", "exp": "exp", "idtyp": "idtyp",
+}
+
+// ParseClientPrincipal decodes an X-MS-CLIENT-PRINCIPAL value: standard
+// base64 of {"auth_typ", "claims": [{"typ", "val"}], "name_typ", "role_typ"}.
+// It accepts Entra ID principals only (auth_typ "aad"), maps the long claim
+// types and the short ones alike, and refuses, as an [ErrInvalidToken],
+// anything malformed, oversized, ambiguous or lacking oid or tid. It does
+// not decide whether the caller may call: that is [EasyAuth] and [Policy].
+func ParseClientPrincipal(header string) (*Principal, error) {
+	p, _, err := parseClientPrincipal(header)
+	return p, err
+}
+
+// parseClientPrincipal also returns the aud claim, for the audience rule.
+func parseClientPrincipal(header string) (*Principal, string, error) {
+	if len(header) > MaxClientPrincipalBytes {
+		return nil, "", invalidToken("principal", errors.New("X-MS-CLIENT-PRINCIPAL too large"))
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(header))
+	if err != nil {
+		return nil, "", invalidToken("principal", errors.New("X-MS-CLIENT-PRINCIPAL is not base64"))
+	}
+	var cp clientPrincipal
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if err := dec.Decode(&cp); err != nil {
+		return nil, "", invalidToken("principal", errors.New("X-MS-CLIENT-PRINCIPAL is not the App Service principal JSON"))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, "", invalidToken("principal", errors.New("X-MS-CLIENT-PRINCIPAL has data after the principal"))
+	}
+	if !strings.EqualFold(cp.AuthType, "aad") {
+		return nil, "", invalidToken("principal", fmt.Errorf("auth_typ %q is not aad", cp.AuthType))
+	}
+	roleType := cp.RoleType
+	if roleType == "" {
+		roleType = claimRole
+	}
+	p := &Principal{Source: SourceEasyAuth, Scopes: []string{}, Roles: []string{}, Groups: []string{}}
+	seen := map[string]string{}
+	var appID, azp, upn, uniqueName, preferred, nameTyp, idtyp, aud string
+	for _, c := range cp.Claims {
+		if short, ok := singleValued[c.Type]; ok {
+			// The same value twice is harmless; two values are a question
+			// of which one counts, and no answer is safe.
+			if prev, dup := seen[short]; dup && prev != c.Value {
+				return nil, "", invalidToken("duplicate_claim", fmt.Errorf("claim %s has two values", short))
+			}
+			seen[short] = c.Value
+		}
+		switch c.Type {
+		case "oid", claimOID:
+			p.ObjectID = c.Value
+		case "tid", claimTID:
+			p.TenantID = c.Value
+		case "scp", claimScope:
+			p.Scopes = strings.Fields(c.Value)
+		case "roles", claimRole, roleType:
+			if !slices.Contains(p.Roles, c.Value) {
+				p.Roles = append(p.Roles, c.Value)
+			}
+		case "groups":
+			p.Groups = append(p.Groups, c.Value)
+		case "name":
+			p.Name = c.Value
+		case "preferred_username":
+			preferred = c.Value
+		case "upn", claimUPN:
+			upn = c.Value
+		case "unique_name":
+			uniqueName = c.Value
+		case "appid":
+			appID = c.Value
+		case "azp":
+			azp = c.Value
+		case "ver":
+			p.TokenVersion = c.Value
+		case "idtyp":
+			idtyp = c.Value
+		case "aud":
+			aud = c.Value
+		case "exp":
+			if n, err := strconv.ParseInt(c.Value, 10, 64); err == nil {
+				p.ExpiresAt = time.Unix(n, 0)
+			}
+		case "_claim_names":
+			p.GroupsOverage = strings.Contains(c.Value, `"groups"`)
+		}
+		if c.Type == cp.NameType || c.Type == claimNameIDName {
+			nameTyp = c.Value
+		}
+	}
+	if p.ObjectID == "" || p.TenantID == "" {
+		return nil, "", invalidToken("missing_claim", errors.New("the principal has no oid or no tid"))
+	}
+	p.Username = firstNonEmpty(preferred, upn, uniqueName, nameTyp)
+	p.ClientAppID = firstNonEmpty(azp, appID)
+	p.AppOnly = idtyp == "app"
+	return p, aud, nil
+}
+
+// EasyAuthConfig configures [EasyAuth].
+type EasyAuthConfig struct {
+	// TenantID is the only tenant whose callers are admitted. Easy Auth
+	// checks no tenant unless its issuer is tenant-specific. Required.
+	TenantID string
+	// Audiences, when set, must include the principal's aud claim.
+	Audiences []string
+	// Verifier, when set, also validates the caller's access token (from
+	// Authorization: Bearer, or the token store's X-MS-TOKEN-AAD-ACCESS-TOKEN)
+	// and requires it to name the same tid and oid: defence in depth
+	// against a platform regression that lets forged headers through.
+	Verifier *Verifier
+}
+
+// EasyAuth authenticates requests by the principal App Service
+// Authentication passes on. Use it only where the platform guarantees the
+// headers (WEBSITE_AUTH_ENABLED is true and the app does not run under
+// Core Tools): anywhere else anyone can send them.
+//
+// No principal is [ErrNoCredentials]. A malformed one, or one not from
+// Entra ID (X-MS-CLIENT-PRINCIPAL-IDP must be aad), is [ErrInvalidToken].
+// A principal of another tenant, or for an audience not listed, is
+// refused as [ErrForbidden], as Easy Auth's own checks answer 403.
+func EasyAuth(cfg EasyAuthConfig) (Authenticator, error) {
+	if !IsGUID(cfg.TenantID) {
+		return nil, fmt.Errorf("auth: easy auth: tenant id %q is not a GUID", cfg.TenantID)
+	}
+	return AuthenticatorFunc(func(r *http.Request) (*Principal, error) {
+		values := r.Header.Values(HeaderClientPrincipal)
+		switch {
+		case len(values) == 0:
+			return nil, ErrNoCredentials
+		case len(values) > 1:
+			return nil, invalidToken("principal", errors.New("more than one X-MS-CLIENT-PRINCIPAL header"))
+		}
+		if idp := r.Header.Values(HeaderClientPrincipalIDP); len(idp) != 1 || !strings.EqualFold(idp[0], "aad") {
+			return nil, invalidToken("principal", fmt.Errorf("X-MS-CLIENT-PRINCIPAL-IDP %q is not aad", idp))
+		}
+		p, aud, err := parseClientPrincipal(values[0])
+		if err != nil {
+			return nil, err
+		}
+		if !strings.EqualFold(p.TenantID, cfg.TenantID) {
+			return p, &PolicyError{Rule: "AUTH_TENANT_ID", Detail: fmt.Sprintf("tenant %q is not %q", p.TenantID, cfg.TenantID)}
+		}
+		if len(cfg.Audiences) > 0 {
+			if !slices.Contains(cfg.Audiences, aud) {
+				return p, &PolicyError{Rule: "AUTH_AUDIENCES", Detail: fmt.Sprintf("audience %q is not listed", aud)}
+			}
+		}
+		if cfg.Verifier != nil {
+			if err := crossCheck(r, cfg.Verifier, p); err != nil {
+				return nil, err
+			}
+		}
+		return p, nil
+	}), nil
+}
+
+// crossCheck validates the request's access token and requires it to
+// speak for the same user as the principal.
+func crossCheck(r *http.Request, v *Verifier, p *Principal) error {
+	tok, err := BearerToken(r)
+	if errors.Is(err, ErrNoCredentials) {
+		tok = strings.TrimSpace(r.Header.Get(HeaderAADAccessToken))
+		if tok == "" {
+			return invalidToken("missing_token", errors.New("AUTH_EASYAUTH_VERIFY_TOKEN is set but the request carries no access token"))
+		}
+	} else if err != nil {
+		return err
+	}
+	tp, err := v.Verify(r.Context(), tok)
+	if err != nil {
+		return err
+	}
+	if !strings.EqualFold(tp.TenantID, p.TenantID) || !strings.EqualFold(tp.ObjectID, p.ObjectID) {
+		return invalidToken("principal_mismatch", errors.New("the access token and X-MS-CLIENT-PRINCIPAL name different users"))
+	}
+	return nil
+}
