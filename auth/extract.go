@@ -58,7 +58,7 @@ func BearerToken(r *http.Request) (string, error) {
 // checkNoOtherTokens refuses access_token in the query string or in a form
 // body (RFC 6750 §2.2, §2.3).
 func checkNoOtherTokens(r *http.Request) error {
-	if strings.Contains(r.URL.RawQuery, "access_token") && r.URL.Query().Has("access_token") {
+	if r.URL.RawQuery != "" && r.URL.Query().Has("access_token") {
 		return &RequestError{Description: "access tokens are accepted only in the Authorization header, not in the query string"}
 	}
 	if r.Body == nil || r.Body == http.NoBody {
@@ -82,7 +82,8 @@ func checkNoOtherTokens(r *http.Request) error {
 	if err != nil {
 		return &RequestError{Description: "unreadable request body"}
 	}
-	if bytes.Contains(b, []byte("access_token")) {
+	// Look closer only if the name could be there, plainly or encoded.
+	if bytes.Contains(b, []byte("access_token")) || bytes.ContainsRune(b, '%') {
 		if form, _ := url.ParseQuery(string(b)); form.Has("access_token") {
 			return &RequestError{Description: "access tokens are accepted only in the Authorization header, not in a form body"}
 		}

@@ -221,3 +221,26 @@ func TestBearerTokenFormThroughServer(t *testing.T) {
 		}
 	}
 }
+
+func TestBearerTokenRefusesEncodedTokenNames(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		r    func() *http.Request
+	}{
+		{"query", func() *http.Request { return httptest.NewRequest("GET", "/x?access%5Ftoken=eyJ.a.b", nil) }},
+		{"query, another escape", func() *http.Request { return httptest.NewRequest("GET", "/x?%61ccess_token=eyJ.a.b", nil) }},
+		{"form", func() *http.Request {
+			r := httptest.NewRequest("POST", "/x", strings.NewReader("access%5Ftoken=eyJ.a.b"))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			return r
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := c.r()
+			r.Header.Set("Authorization", "Bearer abc")
+			if _, err := BearerToken(r); !errors.Is(err, ErrInvalidRequest) {
+				t.Fatalf("err = %v, want ErrInvalidRequest", err)
+			}
+		})
+	}
+}

@@ -101,6 +101,7 @@ func NewEntraKeys(cfg EntraKeysConfig) (*EntraKeys, error) {
 	if !IsGUID(cfg.TenantID) {
 		return nil, fmt.Errorf("auth: tenant id %q is not a GUID", cfg.TenantID)
 	}
+	cfg.TenantID = strings.ToLower(cfg.TenantID)
 	if cfg.Authority == "" {
 		cfg.Authority = DefaultAuthority
 	}

@@ -121,6 +121,9 @@ func NewVerifier(cfg Config, keys KeySource) (*Verifier, error) {
 	if keys == nil {
 		return nil, errors.New("auth: no key source")
 	}
+	// GUIDs are compared as Entra writes them, in lower case.
+	cfg.TenantID = strings.ToLower(cfg.TenantID)
+	cfg.Issuers = slices.Clone(cfg.Issuers)
 	if _, discovers := keys.(issuerSource); len(cfg.Issuers) == 0 && !discovers {
 		cfg.Issuers = EntraIssuers(cfg.TenantID)
 	}
@@ -155,8 +158,13 @@ func NewVerifier(cfg Config, keys KeySource) (*Verifier, error) {
 	}, nil
 }
 
-// Config returns the verifier's effective configuration, defaults filled in.
-func (v *Verifier) Config() Config { return v.cfg }
+// Config returns the verifier's effective configuration, defaults filled
+// in. Changing it changes nothing.
+func (v *Verifier) Config() Config {
+	c := v.cfg
+	c.Audiences, c.Issuers = slices.Clone(c.Audiences), slices.Clone(c.Issuers)
+	return c
+}
 
 // Verify checks raw and returns the principal it speaks for. Every failure
 // is an [ErrInvalidToken] (a [*TokenError] saying why) unless the keys are

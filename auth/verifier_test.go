@@ -963,3 +963,24 @@ func TestVerifySizeLimit(t *testing.T) {
 		t.Errorf("reason = %q, want malformed", got)
 	}
 }
+
+func TestVerifierConfigCannotBeChangedAfterwards(t *testing.T) {
+	iss := EntraIssuers("72f988bf-86f1-41af-91ab-2d7cd011db47")
+	v, err := NewVerifier(Config{TenantID: "72F988BF-86F1-41AF-91AB-2D7CD011DB47", Audiences: []string{"api://x"}, Issuers: iss}, staticKeys{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss[1] = "https://evil.example/"
+	v.Config().Audiences[0] = "api://evil"
+	v.Config().Issuers[0] = "https://evil.example/"
+	c := v.Config()
+	if c.Audiences[0] != "api://x" || c.Issuers[1] != "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0" || c.TenantID != "72f988bf-86f1-41af-91ab-2d7cd011db47" {
+		t.Fatalf("config changed from outside, or tenant not lower-cased: %+v", c)
+	}
+}
+
+type staticKeys struct{}
+
+func (staticKeys) KeyfuncCtx(context.Context) jwt.Keyfunc {
+	return func(*jwt.Token) (any, error) { return nil, errors.New("no keys") }
+}
