@@ -114,7 +114,10 @@ func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 func (k *DevKey) KeyID() string { return k.kid }
 
 // JWKS returns the public key as a JSON Web Key Set.
-func (k *DevKey) JWKS() []byte {
+func (k *DevKey) JWKS() []byte { return publicJWKS(&k.key.PublicKey, k.kid) }
+
+// publicJWKS returns a JSON Web Key Set holding one RS256 signing key.
+func publicJWKS(pub *rsa.PublicKey, kid string) []byte {
 	type jwk struct {
 		Kty string `json:"kty"`
 		Use string `json:"use"`
@@ -125,7 +128,7 @@ func (k *DevKey) JWKS() []byte {
 	}
 	set := struct {
 		Keys []jwk `json:"keys"`
-	}{[]jwk{{"RSA", "sig", "RS256", k.kid, b64(k.key.N.Bytes()), b64(big.NewInt(int64(k.key.E)).Bytes())}}}
+	}{[]jwk{{"RSA", "sig", "RS256", kid, b64(pub.N.Bytes()), b64(big.NewInt(int64(pub.E)).Bytes())}}}
 	b, _ := json.Marshal(set) // cannot fail: strings only
 	return b
 }

@@ -61,28 +61,7 @@ func testKeys(tb testing.TB) (trusted, attacker *rsa.PrivateKey) {
 }
 
 // jwksFor builds a JWK Set with the same JSON shape as DevKey.JWKS.
-func jwksFor(pub *rsa.PublicKey, kid string) []byte {
-	type jwk struct {
-		Kty string `json:"kty"`
-		Use string `json:"use"`
-		Alg string `json:"alg"`
-		Kid string `json:"kid"`
-		N   string `json:"n"`
-		E   string `json:"e"`
-	}
-	set := struct {
-		Keys []jwk `json:"keys"`
-	}{[]jwk{{
-		Kty: "RSA", Use: "sig", Alg: "RS256", Kid: kid,
-		N: base64.RawURLEncoding.EncodeToString(pub.N.Bytes()),
-		E: base64.RawURLEncoding.EncodeToString(big.NewInt(int64(pub.E)).Bytes()),
-	}}}
-	b, err := json.Marshal(set)
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
+func jwksFor(pub *rsa.PublicKey, kid string) []byte { return publicJWKS(pub, kid) }
 
 // testKeySource is a static key set holding only the trusted key.
 func testKeySource(tb testing.TB) KeySource {
