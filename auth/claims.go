@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -45,36 +46,48 @@ var securityClaims = map[string]bool{
 }
 
 func (c *claims) UnmarshalJSON(b []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return errors.New("claims are not a JSON object")
-	}
 	seen := make(map[string]bool, 24)
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		name := t.(string) // object keys are always strings
+	return eachMember(b, func(name string, raw json.RawMessage) error {
 		if lower := strings.ToLower(name); securityClaims[lower] {
 			if seen[lower] {
 				return fmt.Errorf("%w: %q", errDuplicateClaim, name)
 			}
 			seen[lower] = true
 		}
+		if err := c.set(name, raw); err != nil {
+			return fmt.Errorf("claim %q: %w", name, err)
+		}
+		return nil
+	})
+}
+
+// eachMember calls fn with each member of the JSON object b, in order and
+// with the names exactly as written, duplicates included: the decisions
+// encoding/json makes silently (last one wins, any letter case matches)
+// are the caller's to make. Data after the object is an error.
+func eachMember(b []byte, fn func(name string, raw json.RawMessage) error) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return errors.New("not a JSON object")
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return err
+		}
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
 			return err
 		}
-		if err := c.set(name, raw); err != nil {
-			return fmt.Errorf("claim %q: %w", name, err)
+		if err := fn(t.(string), raw); err != nil { // object keys are always strings
+			return err
 		}
 	}
 	if _, err := dec.Token(); err != nil {
 		return err
 	}
-	if dec.More() {
-		return errors.New("data after the claims object")
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("data after the JSON object")
 	}
 	return nil
 }

@@ -1,12 +1,10 @@
 package auth
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -41,13 +39,71 @@ const (
 
 // clientPrincipal is the JSON inside X-MS-CLIENT-PRINCIPAL.
 type clientPrincipal struct {
-	AuthType string `json:"auth_typ"`
-	Claims   []struct {
-		Type  string `json:"typ"`
-		Value string `json:"val"`
-	} `json:"claims"`
-	NameType string `json:"name_typ"`
-	RoleType string `json:"role_typ"`
+	AuthType string
+	Claims   []claimPair
+	NameType string
+	RoleType string
+}
+
+type claimPair struct{ Type, Value string }
+
+// decodeClientPrincipal decodes the principal JSON with exact member
+// names, refusing a member given twice (in any letter case): which copy
+// counts would otherwise be encoding/json's choice.
+func decodeClientPrincipal(raw []byte) (clientPrincipal, error) {
+	var cp clientPrincipal
+	seen := map[string]bool{}
+	once := func(name string) error {
+		l := strings.ToLower(name)
+		if seen[l] {
+			return fmt.Errorf("member %q given twice", name)
+		}
+		seen[l] = true
+		return nil
+	}
+	err := eachMember(raw, func(name string, v json.RawMessage) error {
+		if err := once(name); err != nil {
+			return err
+		}
+		switch name {
+		case "auth_typ":
+			return json.Unmarshal(v, &cp.AuthType)
+		case "name_typ":
+			return json.Unmarshal(v, &cp.NameType)
+		case "role_typ":
+			return json.Unmarshal(v, &cp.RoleType)
+		case "claims":
+			var list []json.RawMessage
+			if err := json.Unmarshal(v, &list); err != nil {
+				return err
+			}
+			cp.Claims = make([]claimPair, 0, len(list))
+			for _, item := range list {
+				var c claimPair
+				got := map[string]bool{}
+				err := eachMember(item, func(name string, v json.RawMessage) error {
+					l := strings.ToLower(name)
+					if got[l] {
+						return fmt.Errorf("claim member %q given twice", name)
+					}
+					got[l] = true
+					switch name {
+					case "typ":
+						return json.Unmarshal(v, &c.Type)
+					case "val":
+						return json.Unmarshal(v, &c.Value)
+					}
+					return nil
+				})
+				if err != nil {
+					return err
+				}
+				cp.Claims = append(cp.Claims, c)
+			}
+		}
+		return nil
+	})
+	return cp, err
 }
 
 // singleValued are the claims that may appear once only; a second value
@@ -79,20 +135,12 @@ func parseClientPrincipal(header string) (*Principal, string, error) {
 	if err != nil {
 		return nil, "", invalidToken("principal", errors.New("X-MS-CLIENT-PRINCIPAL is not base64"))
 	}
-	var cp clientPrincipal
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if err := dec.Decode(&cp); err != nil {
-		return nil, "", invalidToken("principal", errors.New("X-MS-CLIENT-PRINCIPAL is not the App Service principal JSON"))
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, "", invalidToken("principal", errors.New("X-MS-CLIENT-PRINCIPAL has data after the principal"))
+	cp, err := decodeClientPrincipal(raw)
+	if err != nil {
+		return nil, "", invalidToken("principal", fmt.Errorf("X-MS-CLIENT-PRINCIPAL is not the App Service principal JSON: %w", err))
 	}
 	if !strings.EqualFold(cp.AuthType, "aad") {
 		return nil, "", invalidToken("principal", fmt.Errorf("auth_typ %q is not aad", cp.AuthType))
-	}
-	roleType := cp.RoleType
-	if roleType == "" {
-		roleType = claimRole
 	}
 	p := &Principal{Source: SourceEasyAuth, Scopes: []string{}, Roles: []string{}, Groups: []string{}}
 	seen := map[string]string{}
@@ -113,7 +161,10 @@ func parseClientPrincipal(header string) (*Principal, string, error) {
 			p.TenantID = c.Value
 		case "scp", claimScope:
 			p.Scopes = strings.Fields(c.Value)
-		case "roles", claimRole, roleType:
+		case "roles", claimRole:
+			// role_typ names the role claim for .NET; it is always one of
+			// these two, and honouring another name would let it claim
+			// groups or azp as roles.
 			if !slices.Contains(p.Roles, c.Value) {
 				p.Roles = append(p.Roles, c.Value)
 			}
@@ -144,7 +195,7 @@ func parseClientPrincipal(header string) (*Principal, string, error) {
 		case "_claim_names":
 			p.GroupsOverage = strings.Contains(c.Value, `"groups"`)
 		}
-		if c.Type == cp.NameType || c.Type == claimNameIDName {
+		if c.Type == claimNameIDName || cp.NameType != "" && c.Type == cp.NameType {
 			nameTyp = c.Value
 		}
 	}
@@ -178,6 +229,8 @@ type EasyAuthConfig struct {
 //
 // No principal is [ErrNoCredentials]. A malformed one, or one not from
 // Entra ID (X-MS-CLIENT-PRINCIPAL-IDP must be aad), is [ErrInvalidToken].
+// With a Verifier, the token is read as [BearerToken] reads it, so a
+// malformed Authorization header is an [ErrInvalidRequest].
 // A principal of another tenant, or for an audience not listed, is
 // refused as [ErrForbidden], as Easy Auth's own checks answer 403.
 func EasyAuth(cfg EasyAuthConfig) (Authenticator, error) {

@@ -20,7 +20,7 @@ import (
 
 // The long claim types Easy Auth writes after its default claims mapping.
 const (
-	eaLongOID   = "http://schemas.microsoft.com/identity/claims/objectidntifier"
+	eaLongOID   = "http://schemas.microsoft.com/identity/claims/objectidentifier"
 	eaLongTID   = "http://schemas.microsoft.com/identity/claims/tenantid"
 	eaLongScope = "http://schemas.microsoft.com/identity/claims/scope"
 	eaLongRole  = "http://schemas.microsoft.com/ws/2008/06/identity/claims/role"
@@ -260,7 +260,7 @@ func TestParseClientPrincipalClaims(t *testing.T) {
 			want:   minimal(nil),
 		},
 		{
-			name:   "short oid and long objectidntifier agreeing",
+			name:   "short oid and long objectidentifier agreeing",
 			header: eaHeader(eaLongOID, eaOID, "oid", eaOID, "tid", eaTenant),
 			want:   minimal(nil),
 		},
@@ -285,11 +285,25 @@ func TestParseClientPrincipalClaims(t *testing.T) {
 			want:   minimal(func(p *auth.Principal) { p.Roles = []string{"A"} }),
 		},
 		{
-			name: "the role claim named by role_typ is honoured",
+			name: "role_typ names no other claim as roles",
 			header: eaEncode(eaDoc{AuthType: "aad", RoleType: "urn:example:app-role", Claims: eaClaims(
 				"oid", eaOID, "tid", eaTenant, "urn:example:app-role", "Admin", "roles", "Reader", "urn:example:app-role", "Auditor",
 			)}),
-			want: minimal(func(p *auth.Principal) { p.Roles = []string{"Admin", "Reader", "Auditor"} }),
+			want: minimal(func(p *auth.Principal) { p.Roles = []string{"Reader"} }),
+		},
+		{
+			name: "role_typ cannot turn groups into roles",
+			header: eaEncode(eaDoc{AuthType: "aad", RoleType: "groups", Claims: eaClaims(
+				"oid", eaOID, "tid", eaTenant, "groups", "g1", "groups", "g2",
+			)}),
+			want: minimal(func(p *auth.Principal) { p.Groups = []string{"g1", "g2"} }),
+		},
+		{
+			name: "a typeless claim is no user name without name_typ",
+			header: eaEncode(eaDoc{AuthType: "aad", Claims: eaClaims(
+				"oid", eaOID, "tid", eaTenant, "", "typeless",
+			)}),
+			want: minimal(nil),
 		},
 		{
 			name:   "a role_typ claim is no role without role_typ",
@@ -444,6 +458,10 @@ func TestParseClientPrincipalRefusals(t *testing.T) {
 		{"JSON number", eaB64(`42`), "principal"},
 		{"JSON null", eaB64(`null`), "principal"},
 		{"empty object", eaB64(`{}`), "principal"},
+		{"val given twice in one claim", eaB64(`{"auth_typ":"aad","claims":[{"typ":"oid","val":"` + eaOID + `"},{"typ":"tid","val":"` + eaTenant + `","val":"` + eaTenant + `"}]}`), "principal"},
+		{"auth_typ given twice", eaB64(`{"auth_typ":"google","auth_typ":"aad","claims":[{"typ":"oid","val":"` + eaOID + `"},{"typ":"tid","val":"` + eaTenant + `"}]}`), "principal"},
+		{"AUTH_TYP in capitals", eaB64(`{"AUTH_TYP":"aad","claims":[{"typ":"oid","val":"` + eaOID + `"},{"typ":"tid","val":"` + eaTenant + `"}]}`), "principal"},
+		{"TYP and VAL in capitals", eaB64(`{"auth_typ":"aad","claims":[{"TYP":"oid","VAL":"` + eaOID + `"},{"typ":"tid","val":"` + eaTenant + `"}]}`), "missing_claim"},
 		{"Static Web Apps principal", eaB64(`{"identityProvider":"aad","userId":"d75b260a64504067bfc5b2905e3b8182","userDetails":"ada@contoso.example","userRoles":["anonymous","authenticated"]}`), "principal"},
 		{"Static Web Apps principal with claims", eaB64(`{"identityProvider":"aad","userId":"x","userDetails":"y","userRoles":["anonymous"],"claims":[{"typ":"oid","val":"` + eaOID + `"},{"typ":"tid","val":"` + eaTenant + `"}]}`), "principal"},
 		{"auth_typ google", eaEncode(eaDoc{AuthType: "google", Claims: eaClaims("oid", eaOID, "tid", eaTenant)}), "principal"},
@@ -461,7 +479,7 @@ func TestParseClientPrincipalRefusals(t *testing.T) {
 		{"two tid values", eaHeader("oid", eaOID, "tid", eaTenant, "tid", eaOther), "duplicate_claim"},
 		{"short tid and long tenantid disagreeing", eaHeader("oid", eaOID, "tid", eaTenant, eaLongTID, eaOther), "duplicate_claim"},
 		{"long tenantid and short tid disagreeing", eaHeader("oid", eaOID, eaLongTID, eaOther, "tid", eaTenant), "duplicate_claim"},
-		{"short oid and long objectidntifier disagreeing", eaHeader("oid", eaOID, eaLongOID, eaOID2, "tid", eaTenant), "duplicate_claim"},
+		{"short oid and long objectidentifier disagreeing", eaHeader("oid", eaOID, eaLongOID, eaOID2, "tid", eaTenant), "duplicate_claim"},
 		{"a tid then an empty tid", eaHeader("oid", eaOID, "tid", eaTenant, "tid", ""), "duplicate_claim"},
 		{"scp and long scope disagreeing", eaHeader("oid", eaOID, "tid", eaTenant, "scp", "a", eaLongScope, "a b"), "duplicate_claim"},
 		{"two azp values", eaHeader("oid", eaOID, "tid", eaTenant, "azp", eaApp, "azp", eaAzp), "duplicate_claim"},
@@ -603,13 +621,13 @@ func TestEasyAuthAuthenticate(t *testing.T) {
 		IDP = auth.HeaderClientPrincipalIDP
 	)
 	tests := []struct {
-		name      string
-		cfg       auth.EasyAuthConfig
-		req       *http.Request
-		wantErr   error
-		reason    string
-		rule      string
-		oid, tid  string
+		name     string
+		cfg      auth.EasyAuthConfig
+		req      *http.Request
+		wantErr  error
+		reason   string
+		rule     string
+		oid, tid string
 	}{
 		{name: "no principal", req: eaRequest(), wantErr: auth.ErrNoCredentials},
 		{name: "only the idp header", req: eaRequest(IDP, "aad"), wantErr: auth.ErrNoCredentials},
@@ -624,6 +642,7 @@ func TestEasyAuthAuthenticate(t *testing.T) {
 		{name: "idp google", req: eaRequest(P, user, IDP, "google"), wantErr: auth.ErrInvalidToken, reason: "principal"},
 		{name: "two idp headers", req: eaRequest(P, user, IDP, "aad", IDP, "aad"), wantErr: auth.ErrInvalidToken, reason: "principal"},
 		{name: "malformed principal", req: eaRequest(P, "garbage!", IDP, "aad"), wantErr: auth.ErrInvalidToken, reason: "principal"},
+		{name: "empty principal header", req: eaRequest(P, "", IDP, "aad"), wantErr: auth.ErrInvalidToken, reason: "principal"},
 		{name: "principal without oid", req: eaRequest(P, eaHeader("tid", eaTenant), IDP, "aad"), wantErr: auth.ErrInvalidToken, reason: "missing_claim"},
 		{name: "tenant mismatch", req: eaRequest(P, stranger, IDP, "aad"), wantErr: auth.ErrForbidden, rule: "AUTH_TENANT_ID", oid: eaOID2, tid: eaOther},
 		{
@@ -902,7 +921,7 @@ func ExampleParseClientPrincipal() {
 	header := base64.StdEncoding.EncodeToString([]byte(`{
 		"auth_typ": "aad",
 		"claims": [
-			{"typ": "http://schemas.microsoft.com/identity/claims/objectidntifier", "val": "5e4d3c2b-1a09-4f8e-b7d6-c5b4a3928170"},
+			{"typ": "http://schemas.microsoft.com/identity/claims/objectidentifier", "val": "5e4d3c2b-1a09-4f8e-b7d6-c5b4a3928170"},
 			{"typ": "http://schemas.microsoft.com/identity/claims/tenantid", "val": "3f0e2a6c-6b2d-4c1e-9a57-0d4b8e1f2a3b"},
 			{"typ": "http://schemas.microsoft.com/identity/claims/scope", "val": "user_impersonation Files.Read"}
 		],
