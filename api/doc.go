@@ -9,8 +9,7 @@
 // learns the worker has started.
 //
 // Every route is declared once, in [Routes]: the router serves the table,
-// tests check the function.json files against it, and the connector
-// definition is generated from it.
+// and tests check the function.json files against it.
 //
 // Errors become responses in one place: auth failures get RFC 6750
 // WWW-Authenticate challenges, and every error has an RFC 9457

@@ -25,6 +25,11 @@ import (
 // inside the payload is rebuilt as an http.Request and its response is
 // wrapped back up.
 //
+// The invocation endpoint takes the client's credentials from the request
+// body, so it must only ever be reached by the host: a request that
+// carries client headers is refused, and cmd/handler refuses a host.json
+// route prefix that would forward client requests to /{Function}.
+//
 // Two things do not survive the trip. Query: the host sends repeated keys
 // comma-joined in Query, so the handler reads the query string from Url,
 // which keeps them apart, and falls back to Query only when Url has none;
@@ -69,16 +74,28 @@ type httpOutput struct {
 // never sends, gets 400.
 func handleInvoke(rt Route, fn http.Handler, maxEnvelope int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		inner, err := readInvocation(w, r, maxEnvelope)
-		if err != nil {
-			writeError(w, r, err)
+		if h := clientHeader(r.Header); h != "" {
+			// The host's own invocation requests carry none of these; a
+			// client's request forwarded here must not have its body
+			// taken for credentials.
+			writeError(w, r, badBody("this is the host's invocation endpoint, and the request carries the client header "+h))
 			return
 		}
 		rec := newResponseRecorder()
-		if !slices.Contains(rt.Methods, inner.Method) {
+		inner, err := readInvocation(w, r, maxEnvelope)
+		switch {
+		case errors.Is(err, ErrBodyTooLarge):
+			// Too large to read, so well-formed as far as anyone knows:
+			// answer inside the payload, so the client gets the 413
+			// rather than the host's 500.
+			writeError(rec, r, err)
+		case err != nil:
+			writeError(w, r, err)
+			return
+		case !slices.Contains(rt.Methods, inner.Method):
 			rec.Header().Set("Allow", allowHeader(rt.Methods))
 			writeError(rec, inner, ErrMethodNotAllowed)
-		} else {
+		default:
 			fn.ServeHTTP(rec, inner)
 		}
 		if e := entryFrom(r.Context()); e != nil {
@@ -100,6 +117,20 @@ func handleInvoke(rt Route, fn http.Handler, maxEnvelope int64) http.Handler {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.Write(b)
 	})
+}
+
+// clientHeaders are headers of client requests (credentials, and the App
+// Service front end's marks) that the host's invocation requests never
+// carry.
+var clientHeaders = []string{"Authorization", "Cookie", "X-Ms-Client-Principal", "X-Ms-Client-Principal-Idp", "X-Arr-Log-Id", "X-Forwarded-For", "X-Original-Url"}
+
+func clientHeader(h http.Header) string {
+	for _, name := range clientHeaders {
+		if _, ok := h[name]; ok {
+			return name
+		}
+	}
+	return ""
 }
 
 // readInvocation rebuilds the client's request from the payload.

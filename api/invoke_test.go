@@ -189,13 +189,29 @@ func TestInvokeMalformedPayloads(t *testing.T) {
 		{"Body not a string", strings.Replace(good, `"Headers"`, `"Body":{"name":"Marc"},"Headers"`, 1), 400},
 		{"Query not an object of strings", strings.Replace(good, `"Query":{}`, `"Query":{"name":1}`, 1), 400},
 		{"trailing data", good + `}`, 400},
-		{"an envelope too large", `{"Data":{"req":{"Body":"` + strings.Repeat("x", 700<<10) + `"}}}`, 413},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFixture(t, nil)
 			w := f.do(t, req{method: http.MethodPost, target: "/Hello", body: strings.NewReader(c.payload), ctype: "application/json"})
 			checkProblem(t, w, c.status)
+		})
+	}
+	t.Run("an envelope too large answers 413 inside the payload", func(t *testing.T) {
+		f := newFixture(t, nil)
+		status, _, body := invoke(t, f, "/Hello", `{"Data":{"req":{"Body":"`+strings.Repeat("x", 700<<10)+`"}}}`)
+		if status != "413" || !strings.Contains(body, `"status":413`) {
+			t.Fatalf("%s %s", status, body)
+		}
+	})
+	for _, h := range []string{"Authorization", "X-MS-CLIENT-PRINCIPAL", "X-ARR-LOG-ID", "X-Forwarded-For", "Cookie"} {
+		t.Run("a client request carrying "+h+" is refused", func(t *testing.T) {
+			f := newFixture(t, nil)
+			w := f.do(t, req{method: http.MethodPost, target: "/Hello", body: strings.NewReader(good), ctype: "application/json", headers: http.Header{h: {"x"}}})
+			pb := checkProblem(t, w, http.StatusBadRequest)
+			if !strings.Contains(pb.Detail, "invocation endpoint") {
+				t.Errorf("detail %q", pb.Detail)
+			}
 		})
 	}
 	t.Run("the documentation's Query as a string", func(t *testing.T) {

@@ -17,7 +17,8 @@ type Deps struct {
 
 // Route is one function of the app. [Routes] is the single declaration of
 // the API surface: the router serves it, the tests check the function.json
-// files against it, and the connector definition is generated from it.
+// files against it, and its descriptions are there for the connector
+// definition to be generated from.
 type Route struct {
 	// Function is the function's name: its folder holds function.json and
 	// it is served at /api/{Function}, matched case-insensitively as the

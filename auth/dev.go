@@ -15,6 +15,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -82,6 +83,15 @@ func LoadOrCreateDevKey(path string) (*DevKey, error) {
 }
 
 func readDevKey(path string) (*DevKey, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	// A key others can write could be one they planted; one they can
+	// read lets them mint tokens. Both are refused (POSIX modes only).
+	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("auth: dev key %s is accessible to other users (mode %v): chmod 600 it, or delete it to make a new one", path, fi.Mode().Perm())
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err

@@ -14,6 +14,8 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -443,5 +445,21 @@ func TestDevKeyMintOptions(t *testing.T) {
 	p, err := v.Verify(context.Background(), mintT(t, k, DevToken{TenantID: otherTenant, Audience: "api://custom", Now: mintedAt}))
 	if err != nil || p.TenantID != otherTenant {
 		t.Errorf("custom identity: %+v, %v", p, err)
+	}
+}
+
+func TestLoadOrCreateDevKeyRefusesAKeyOthersCanReach(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("POSIX modes only")
+	}
+	path := filepath.Join(t.TempDir(), "k.pem")
+	if _, err := LoadOrCreateDevKey(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadOrCreateDevKey(path); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+		t.Fatalf("err = %v, want a refusal that says chmod 600", err)
 	}
 }

@@ -217,8 +217,9 @@ type EasyAuthConfig struct {
 	Audiences []string
 	// Verifier, when set, also validates the caller's access token (from
 	// Authorization: Bearer, or the token store's X-MS-TOKEN-AAD-ACCESS-TOKEN)
-	// and requires it to name the same tid and oid: defence in depth
-	// against a platform regression that lets forged headers through.
+	// and requires it to name the same tid and oid; the caller is then the
+	// token's principal. Defence in depth against a platform regression
+	// that lets forged headers through.
 	Verifier *Verifier
 }
 
@@ -261,32 +262,34 @@ func EasyAuth(cfg EasyAuthConfig) (Authenticator, error) {
 			}
 		}
 		if cfg.Verifier != nil {
-			if err := crossCheck(r, cfg.Verifier, p); err != nil {
-				return nil, err
-			}
+			return crossCheck(r, cfg.Verifier, p)
 		}
 		return p, nil
 	}), nil
 }
 
 // crossCheck validates the request's access token and requires it to
-// speak for the same user as the principal.
-func crossCheck(r *http.Request, v *Verifier, p *Principal) error {
+// speak for the same user as the principal. The caller is then the
+// token's principal: its scopes, roles, groups and client app are the
+// ones the policy judges, so a forged header can add nothing to them.
+func crossCheck(r *http.Request, v *Verifier, p *Principal) (*Principal, error) {
 	tok, err := BearerToken(r)
 	if errors.Is(err, ErrNoCredentials) {
 		tok = strings.TrimSpace(r.Header.Get(HeaderAADAccessToken))
 		if tok == "" {
-			return invalidToken("missing_token", errors.New("AUTH_EASYAUTH_VERIFY_TOKEN is set but the request carries no access token"))
+			return nil, invalidToken("missing_token", errors.New("AUTH_EASYAUTH_VERIFY_TOKEN is set but the request carries no access token"))
 		}
 	} else if err != nil {
-		return err
+		return nil, err
 	}
 	tp, err := v.Verify(r.Context(), tok)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !strings.EqualFold(tp.TenantID, p.TenantID) || !strings.EqualFold(tp.ObjectID, p.ObjectID) {
-		return invalidToken("principal_mismatch", errors.New("the access token and X-MS-CLIENT-PRINCIPAL name different users"))
+		return nil, invalidToken("principal_mismatch", errors.New("the access token and X-MS-CLIENT-PRINCIPAL name different users"))
 	}
-	return nil
+	caller := *tp // verified principals are shared through the cache: copy
+	caller.Source = SourceEasyAuth
+	return &caller, nil
 }

@@ -854,6 +854,48 @@ func TestEasyAuthVerifier(t *testing.T) {
 	}
 }
 
+// TestEasyAuthVerifierPolicyJudgesTheToken: with a verifier, a forged
+// header that matches the token's oid and tid can add nothing: the scopes,
+// client app and groups the policy judges are the token's.
+func TestEasyAuthVerifierPolicyJudgesTheToken(t *testing.T) {
+	key, err := auth.LoadOrCreateDevKey(filepath.Join(t.TempDir(), "dev-key.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks, err := key.KeySource()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := auth.NewVerifier(auth.Config{TenantID: auth.DevTenantID, Audiences: []string{auth.DevAudience}}, ks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := key.Mint(auth.DevToken{ObjectID: eaOID, Scopes: []string{}, ClientAppID: "99999999-0000-4000-8000-000000000000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := eaUser(auth.DevTenantID, eaOID, "scp", "user_impersonation", "azp", auth.DevClientAppID, "groups", "admins")
+	a, err := auth.EasyAuth(auth.EasyAuthConfig{TenantID: auth.DevTenantID, Verifier: v})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := a.Authenticate(eaRequest(auth.HeaderClientPrincipal, forged, auth.HeaderClientPrincipalIDP, "aad", "Authorization", "Bearer "+tok))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Scopes) != 0 || p.ClientAppID != "99999999-0000-4000-8000-000000000000" || len(p.Groups) != 0 || p.Source != auth.SourceEasyAuth {
+		t.Fatalf("principal %+v carries the header's claims, not the token's", p)
+	}
+	policy := auth.Policy{RequiredScopes: []string{"user_impersonation"}, AllowedClientApps: []string{auth.DevClientAppID}}
+	if err := policy.Check(p); !errors.Is(err, auth.ErrInsufficientScope) {
+		t.Fatalf("policy admitted the forged claims: %v", err)
+	}
+	// The cached principal of the token is not changed by the copy.
+	if tp, _ := v.Verify(t.Context(), tok); tp.Source != auth.SourceJWT {
+		t.Fatalf("the verifier's cached principal was modified: source %q", tp.Source)
+	}
+}
+
 func TestEasyAuthMiddleware(t *testing.T) {
 	a, err := auth.EasyAuth(auth.EasyAuthConfig{TenantID: eaTenant})
 	if err != nil {

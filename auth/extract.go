@@ -58,7 +58,7 @@ func BearerToken(r *http.Request) (string, error) {
 // checkNoOtherTokens refuses access_token in the query string or in a form
 // body (RFC 6750 §2.2, §2.3).
 func checkNoOtherTokens(r *http.Request) error {
-	if r.URL.RawQuery != "" && r.URL.Query().Has("access_token") {
+	if hasRawKey(r.URL.RawQuery, "access_token") {
 		return &RequestError{Description: "access tokens are accepted only in the Authorization header, not in the query string"}
 	}
 	if r.Body == nil || r.Body == http.NoBody {
@@ -82,13 +82,34 @@ func checkNoOtherTokens(r *http.Request) error {
 	if err != nil {
 		return &RequestError{Description: "unreadable request body"}
 	}
-	// Look closer only if the name could be there, plainly or encoded.
-	if bytes.Contains(b, []byte("access_token")) || bytes.ContainsRune(b, '%') {
-		if form, _ := url.ParseQuery(string(b)); form.Has("access_token") {
-			return &RequestError{Description: "access tokens are accepted only in the Authorization header, not in a form body"}
-		}
+	if hasRawKey(string(b), "access_token") {
+		return &RequestError{Description: "access tokens are accepted only in the Authorization header, not in a form body"}
 	}
 	return nil
+}
+
+// hasRawKey reports whether the form-encoded s has a pair named key. It
+// reads the pairs itself: url.ParseQuery silently drops pairs with a bad
+// escape or a semicolon, and a token must not slip through that way.
+func hasRawKey(s, key string) bool {
+	for s != "" {
+		var pair string
+		if i := strings.IndexAny(s, "&;"); i >= 0 {
+			pair, s = s[:i], s[i+1:]
+		} else {
+			pair, s = s, ""
+		}
+		k, _, _ := strings.Cut(pair, "=")
+		if k == key {
+			return true
+		}
+		if strings.ContainsRune(k, '%') || strings.ContainsRune(k, '+') {
+			if u, err := url.QueryUnescape(k); err == nil && u == key {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // token68 marks the bytes of the token68 syntax of RFC 7235 §2.1 other

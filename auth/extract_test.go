@@ -244,3 +244,30 @@ func TestBearerTokenRefusesEncodedTokenNames(t *testing.T) {
 		})
 	}
 }
+
+func TestBearerTokenRefusesTokensURLParsingWouldDrop(t *testing.T) {
+	for _, target := range []string{
+		"/x?access_token=%zz",
+		"/x?access_token=a;b",
+		"/x?x=1;access_token=eyJ.a.b",
+		"/x?a=%zz&access_token=eyJ.a.b",
+	} {
+		r := httptest.NewRequest("GET", "/x", nil)
+		r.URL.RawQuery = strings.SplitN(target, "?", 2)[1]
+		r.Header.Set("Authorization", "Bearer abc")
+		if _, err := BearerToken(r); !errors.Is(err, ErrInvalidRequest) {
+			t.Errorf("%s: err = %v, want ErrInvalidRequest", target, err)
+		}
+	}
+	r := httptest.NewRequest("POST", "/x", strings.NewReader("x=1;access_token=eyJ.a.b"))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set("Authorization", "Bearer abc")
+	if _, err := BearerToken(r); !errors.Is(err, ErrInvalidRequest) {
+		t.Errorf("form with a semicolon: err = %v, want ErrInvalidRequest", err)
+	}
+	ok := httptest.NewRequest("GET", "/x?name=access_token&my_access_token=1", nil)
+	ok.Header.Set("Authorization", "Bearer abc")
+	if _, err := BearerToken(ok); err != nil {
+		t.Errorf("a value or a longer name that merely contains access_token: %v", err)
+	}
+}

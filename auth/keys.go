@@ -29,7 +29,7 @@ const (
 	DefaultRetryMin           = 500 * time.Millisecond
 	DefaultRetryMax           = 10 * time.Second
 	DefaultFetchTimeout       = 10 * time.Second
-	DefaultLoadTimeout        = 20 * time.Second
+	DefaultLoadTimeout        = 15 * time.Second
 )
 
 // maxDocumentBytes bounds a metadata or key set document.

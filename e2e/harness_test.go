@@ -99,13 +99,25 @@ func freePort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// start runs the handler as the host does: a free port in
-// FUNCTIONS_CUSTOMHANDLER_PORT, then GET / every 25 ms until any HTTP
-// answer, for at most the host's 30 seconds.
+// start runs the handler as the host does: in the app root, with the
+// variables the host adds (a free port in FUNCTIONS_CUSTOMHANDLER_PORT and
+// its legacy twin, a worker id, the app root), then GET / every 25 ms
+// until any HTTP answer, for at most the host's 30 seconds.
 func start(t *testing.T, env map[string]string) *proc {
 	t.Helper()
 	port := freePort(t)
-	full := map[string]string{"FUNCTIONS_CUSTOMHANDLER_PORT": strconv.Itoa(port)}
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	worker := fmt.Sprintf("%08x-0000-4000-8000-%012x", port, time.Now().UnixNano()&0xffffffffffff)
+	full := map[string]string{
+		"FUNCTIONS_CUSTOMHANDLER_PORT":      strconv.Itoa(port),
+		"FUNCTIONS_HTTPWORKER_PORT":         strconv.Itoa(port),
+		"FUNCTIONS_CUSTOMHANDLER_WORKER_ID": worker,
+		"FUNCTIONS_HTTPWORKER_ID":           worker,
+		"FUNCTIONS_APP_ROOT_PATH":           root,
+	}
 	for k, v := range env {
 		full[k] = v
 	}
@@ -118,6 +130,7 @@ func start(t *testing.T, env map[string]string) *proc {
 		done:   make(chan struct{}),
 	}
 	p.cmd = exec.Command(handlerBin)
+	p.cmd.Dir = root
 	p.cmd.Env, p.cmd.Stdout, p.cmd.Stderr = p.env, p.stdout, p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -134,6 +137,9 @@ func readConfig(getenv func(string) string) (config, []error) {
 			}
 		}
 	}
+	if err := checkRoutePrefix(getenv); err != nil {
+		errs = append(errs, err)
+	}
 	if u, err := url.Parse(c.Authority); err != nil || u.Host == "" || u.User != nil || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) {
 		errs = append(errs, fmt.Errorf("AUTH_AUTHORITY=%q must be an https URL (http only for a loopback host)", c.Authority))
 	}
@@ -182,6 +188,9 @@ func readConfig(getenv func(string) string) (config, []error) {
 		}
 		if c.TenantID == "" {
 			errs = append(errs, errors.New("Easy Auth mode needs AUTH_TENANT_ID: Easy Auth does not check the tenant unless its issuer is tenant-specific, so the handler does"))
+		}
+		if !isLoopback(c.ListenHost) {
+			errs = append(errs, fmt.Errorf("Easy Auth mode listens on loopback only, not LISTEN_HOST=%s: anything that reaches the port directly could send forged principal headers", c.ListenHost))
 		}
 		if c.EasyAuthVerifyToken && len(c.Audiences) == 0 {
 			errs = append(errs, errors.New("AUTH_EASYAUTH_VERIFY_TOKEN=true needs AUTH_AUDIENCES to validate the access token"))
@@ -309,4 +318,37 @@ func userConfigDir(getenv func(string) string) (string, error) {
 		}
 	}
 	return "", errors.New("$HOME is not set")
+}
+
+// checkRoutePrefix reads the app's host.json, where the host says it is
+// (FUNCTIONS_APP_ROOT_PATH), and refuses a route prefix other than api:
+// the functions are served at /api/{Function}, and with an empty prefix a
+// client's /{Function} would reach the invocation endpoint, which takes
+// its credentials from the request body.
+func checkRoutePrefix(getenv func(string) string) error {
+	root := getenv("FUNCTIONS_APP_ROOT_PATH")
+	if root == "" {
+		return nil
+	}
+	b, err := os.ReadFile(filepath.Join(root, "host.json"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("host.json: %w", err)
+	}
+	var h struct {
+		Extensions struct {
+			HTTP struct {
+				RoutePrefix *string `json:"routePrefix"`
+			} `json:"http"`
+		} `json:"extensions"`
+	}
+	if err := json.Unmarshal(b, &h); err != nil {
+		return fmt.Errorf("host.json: %w", err)
+	}
+	if p := h.Extensions.HTTP.RoutePrefix; p != nil && strings.Trim(*p, "/") != "api" {
+		return fmt.Errorf("host.json sets extensions.http.routePrefix to %q; this handler serves its functions under the default prefix api: remove the setting", *p)
+	}
+	return nil
 }

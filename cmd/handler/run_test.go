@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -144,6 +145,22 @@ func TestLoadConfig(t *testing.T) {
 		{name: "dev off loopback", env: env{"AUTH_MODE": "dev", "HOME": "/h", "LISTEN_HOST": "0.0.0.0"}, wantErr: []string{"loopback only"}},
 		{name: "every problem at once", env: env{"AUTH_MODE": "dev", "HOME": "/h", "FUNCTIONS_CUSTOMHANDLER_PORT": "99999", "LOG_LEVEL": "chatty", "AUTH_TENANT_ID": "contoso", "AUTH_ALLOWED_USERS": "bob", "AUTH_AUTHORITY": "http://login.example.com"},
 			wantErr: []string{"5 configuration problem(s)", "FUNCTIONS_CUSTOMHANDLER_PORT", "LOG_LEVEL", "AUTH_TENANT_ID", "AUTH_ALLOWED_USERS", "AUTH_AUTHORITY"}},
+		{name: "easyauth off loopback", env: env{"AUTH_MODE": "easyauth", "WEBSITE_AUTH_ENABLED": "true", "AUTH_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47", "LISTEN_HOST": "0.0.0.0"}, wantErr: []string{"loopback only"}},
+		{name: "easyauth with the gate closed", env: env{"AUTH_MODE": "easyauth", "WEBSITE_AUTH_ENABLED": "true", "AZURE_FUNCTIONS_ENVIRONMENT": "Development", "AUTH_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47"}, wantErr: []string{"cannot be trusted here", "Development"}},
+		{name: "auto picks easyauth behind Easy Auth", env: env{"WEBSITE_AUTH_ENABLED": "True", "AUTH_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47"}, check: func(t *testing.T, c config) {
+			if c.Mode != modeEasyAuth || !strings.Contains(c.ModeReason, "WEBSITE_AUTH_ENABLED=true") {
+				t.Errorf("mode %q (%s)", c.Mode, c.ModeReason)
+			}
+		}},
+		{name: "auto picks jwt under func start", env: env{"WEBSITE_AUTH_ENABLED": "true", "AZURE_FUNCTIONS_ENVIRONMENT": "Development", "AUTH_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47", "AUTH_AUDIENCES": "api://x"}, check: func(t *testing.T, c config) {
+			if c.Mode != modeJWT || !strings.Contains(c.ModeReason, "Development") {
+				t.Errorf("mode %q (%s)", c.Mode, c.ModeReason)
+			}
+		}},
+		{name: "auto never picks dev", env: env{"AUTH_MODE": "auto", "HOME": "/h"}, wantErr: []string{"no authentication is configured"}},
+		{name: "verify token needs audiences", env: env{"WEBSITE_AUTH_ENABLED": "true", "AUTH_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47", "AUTH_EASYAUTH_VERIFY_TOKEN": "true"}, wantErr: []string{"AUTH_AUDIENCES"}},
+		{name: "a route prefix other than api", env: env{"AUTH_MODE": "dev", "HOME": "/h", "FUNCTIONS_APP_ROOT_PATH": writeHostJSON(t, `{"version":"2.0","extensions":{"http":{"routePrefix":""}}}`)}, wantErr: []string{"routePrefix"}},
+		{name: "the repository's host.json", env: env{"AUTH_MODE": "dev", "HOME": "/h", "FUNCTIONS_APP_ROOT_PATH": "../.."}, check: func(t *testing.T, c config) {}},
 		{name: "http authority on loopback is fine", env: env{"AUTH_MODE": "dev", "HOME": "/h", "AUTH_AUTHORITY": "http://127.0.0.1:9999/"}, check: func(t *testing.T, c config) {
 			if c.Authority != "http://127.0.0.1:9999" {
 				t.Errorf("Authority %q", c.Authority)
@@ -291,4 +308,13 @@ func (s *syncBuf) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// writeHostJSON writes a host.json into a new app root and returns it.
+func writeHostJSON(t *testing.T, content string) string {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "host.json"), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
