@@ -144,9 +144,15 @@ func readConfig(getenv func(string) string) (config, []error) {
 		errs = append(errs, fmt.Errorf("AUTH_AUTHORITY=%q must be an https URL (http only for a loopback host)", c.Authority))
 	}
 
+	return c, append(errs, c.chooseMode(getenv)...)
+}
+
+// chooseMode settles the authentication mode, and checks what that mode
+// needs. Dev mode is never chosen automatically: it must be asked for.
+func (c *config) chooseMode(getenv func(string) string) []error {
+	var errs []error
 	mode := strings.ToLower(strings.TrimSpace(getenv("AUTH_MODE")))
 	if mode == "" || mode == modeAuto {
-		// Dev mode is never chosen: it must be asked for by name.
 		switch {
 		case c.EasyAuthTrusted:
 			mode, c.ModeReason = modeEasyAuth, "AUTH_MODE="+or(mode, "(unset)")+" and "+c.EasyAuthGate
@@ -213,7 +219,7 @@ func readConfig(getenv func(string) string) (config, []error) {
 	default:
 		errs = append(errs, fmt.Errorf("AUTH_MODE=%q is not one of auto, jwt, easyauth, dev", mode))
 	}
-	return c, errs
+	return errs
 }
 
 // policy is the access policy the configuration describes.
@@ -235,8 +241,12 @@ func (c config) settings() [][2]string {
 		}
 		return strings.Join(v, ",")
 	}
+	mode := or(c.Mode, "(unset)")
+	if c.ModeReason != "" {
+		mode += " (" + c.ModeReason + ")"
+	}
 	s := [][2]string{
-		{"AUTH_MODE", or(c.Mode, "(unset)") + map[bool]string{true: " (" + c.ModeReason + ")"}[c.ModeReason != ""]},
+		{"AUTH_MODE", mode},
 		{"AUTH_TENANT_ID", or(c.TenantID, "(unset)")},
 		{"AUTH_AUDIENCES", list(c.Audiences, "(unset)")},
 		{"AUTH_REQUIRED_SCOPES", strings.Join(c.RequiredScopes, " ")},
