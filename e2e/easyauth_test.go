@@ -349,3 +349,43 @@ func TestParity(t *testing.T) {
 		})
 	}
 }
+
+// TestEasyAuthVerifyToken: with AUTH_EASYAUTH_VERIFY_TOKEN the principal
+// must come with a valid token for the same user, and the token's claims
+// are the ones judged.
+func TestEasyAuthVerifyToken(t *testing.T) {
+	is := newIssuer(t, e2eTenant)
+	is.publish("k1")
+	is.start("127.0.0.1:0")
+	env := jwtEnv(is)
+	delete(env, "AUTH_MODE")
+	env["AUTH_EASYAUTH_VERIFY_TOKEN"] = "true"
+	p := start(t, gateOpen(env))
+
+	claims := v2Claims(e2eTenant)
+	tok := is.sign("k1", claims)
+	principal := map[string][]string{"X-MS-CLIENT-PRINCIPAL": {easyAuthPrincipal(claims)}, "X-MS-CLIENT-PRINCIPAL-IDP": {"aad"}}
+	withToken := maps.Clone(principal)
+	withToken["Authorization"] = []string{"Bearer " + tok}
+	p.waitStatus(request{method: "GET", path: "/api/Me", headers: withToken}, 200, 30*time.Second)
+
+	tokenStore := maps.Clone(principal)
+	tokenStore["X-MS-TOKEN-AAD-ACCESS-TOKEN"] = []string{tok}
+	if got := p.do(request{method: "GET", path: "/api/Hello?name=Marc", headers: tokenStore}); got.status != 200 || got.body != helloMarc {
+		t.Errorf("token from the token store: %d %s", got.status, got.body)
+	}
+	if got := p.do(request{method: "GET", path: "/api/Hello", headers: principal}); got.status != 401 || !strings.Contains(got.body, "invalid_token") {
+		t.Errorf("principal without a token: %d %s", got.status, got.body)
+	}
+	otherUser := maps.Clone(principal)
+	otherUser["Authorization"] = []string{"Bearer " + is.sign("k1", with(claims, "oid", "0a0b0c0d-0000-4000-8000-00000000beef"))}
+	if got := p.do(request{method: "GET", path: "/api/Hello", headers: otherUser}); got.status != 401 {
+		t.Errorf("token of another user: %d %s", got.status, got.body)
+	}
+	// A header that adds the scope to a token without it adds nothing.
+	noScope := with(claims, "scp", "User.Read")
+	forged := map[string][]string{"X-MS-CLIENT-PRINCIPAL": {easyAuthPrincipal(claims)}, "X-MS-CLIENT-PRINCIPAL-IDP": {"aad"}, "Authorization": {"Bearer " + is.sign("k1", noScope)}}
+	if got := p.do(request{method: "GET", path: "/api/Hello", headers: forged}); got.status != 403 || !strings.Contains(got.body, "insufficient_scope") {
+		t.Errorf("header claiming a scope the token lacks: %d %s", got.status, got.body)
+	}
+}
