@@ -7,7 +7,7 @@ DEV_PORT ?= 7071
 # overridden to build for a laptop instead.
 BUILD_ENV := CGO_ENABLED=0
 
-.PHONY: all build dev test check-fmt vet unit fuzz bench clean
+.PHONY: all build dev test check-fmt vet unit fuzz bench bench-http clean
 
 all: build
 
@@ -53,6 +53,11 @@ fuzz:
 BENCHCOUNT ?= 5
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) ./auth ./api
+
+# The authenticated Hello over HTTP against a bare net/http server, with wrk
+# (installed when missing and run as root), interleaved rounds, median ratio.
+bench-http:
+	./bench/http.sh
 
 clean:
 	rm -f $(BIN)

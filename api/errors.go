@@ -49,7 +49,7 @@ type problem struct {
 // a fixed message for its kind of failure (or, for its own input, what is
 // wrong with it); the detail goes to the request's log line only.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
-	e := entryFrom(r.Context())
+	e := entryOf(w)
 	if e != nil {
 		e.err = err
 		if p, ok := auth.FromContext(r.Context()); ok {

@@ -81,7 +81,7 @@ func handleInvoke(rt Route, fn http.Handler, maxEnvelope int64) http.Handler {
 			writeError(w, r, badBody("this is the host's invocation endpoint, and the request carries the client header "+h))
 			return
 		}
-		rec := newResponseRecorder()
+		rec := newResponseRecorder(entryOf(w))
 		inner, err := readInvocation(w, r, maxEnvelope)
 		switch {
 		case errors.Is(err, ErrBodyTooLarge):
@@ -98,8 +98,8 @@ func handleInvoke(rt Route, fn http.Handler, maxEnvelope int64) http.Handler {
 		default:
 			fn.ServeHTTP(rec, inner)
 		}
-		if e := entryFrom(r.Context()); e != nil {
-			e.resStatus = rec.status
+		if rec.e != nil {
+			rec.e.resStatus = rec.status
 		}
 		out := httpOutput{StatusCode: strconv.Itoa(rec.status), Headers: make(map[string]string, len(rec.header)), Body: rec.body.String()}
 		for k, vs := range rec.header {
@@ -259,14 +259,19 @@ func jsonProblem(err error) string {
 	return "malformed"
 }
 
-// responseRecorder captures a function's response for the payload.
+// responseRecorder captures a function's response for the payload. It
+// carries the invocation's log entry, so that what the function's layers
+// learn (the caller, a refusal) reaches the invocation's log line.
 type responseRecorder struct {
 	header http.Header
+	e      *entry
 	status int
 	body   bytes.Buffer
 }
 
-func newResponseRecorder() *responseRecorder { return &responseRecorder{header: http.Header{}} }
+func newResponseRecorder(e *entry) *responseRecorder {
+	return &responseRecorder{header: http.Header{}, e: e}
+}
 
 func (rr *responseRecorder) Header() http.Header { return rr.header }
 

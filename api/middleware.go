@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/entrafunc/entrafunc/auth"
+	"github.com/go-chi/chi/v5"
 )
 
 // InvocationIDHeader carries the Functions host's id for the invocation.
@@ -29,16 +29,29 @@ type entry struct {
 	resStatus int // the function's status inside an invocation payload
 }
 
-type entryKey struct{}
-
-func entryFrom(ctx context.Context) *entry {
-	e, _ := ctx.Value(entryKey{}).(*entry)
-	return e
+// entryOf finds the log entry of the request that w answers. The entry
+// travels with the response writer rather than in the request context,
+// which would cost a copy of the request on the hot path.
+func entryOf(w http.ResponseWriter) *entry {
+	for {
+		switch x := w.(type) {
+		case *statusWriter:
+			return x.e
+		case *responseRecorder:
+			return x.e
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = x.Unwrap()
+		default:
+			return nil
+		}
+	}
 }
 
-// statusWriter remembers the status a handler wrote.
+// statusWriter remembers the status a handler wrote, and carries the
+// request's log entry.
 type statusWriter struct {
 	http.ResponseWriter
+	e      *entry
 	status int
 	bytes  int
 }
@@ -74,9 +87,8 @@ func logRequests(logger *slog.Logger) func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
 			e := &entry{id: prefix + strconv.FormatUint(seq.Add(1), 10)}
-			sw := &statusWriter{ResponseWriter: w}
-			ctx := context.WithValue(r.Context(), entryKey{}, e)
-			next.ServeHTTP(sw, r.WithContext(ctx))
+			sw := &statusWriter{ResponseWriter: w, e: e}
+			next.ServeHTTP(sw, r)
 			if sw.status == 0 {
 				sw.status = http.StatusOK
 			}
@@ -97,17 +109,24 @@ func logRequests(logger *slog.Logger) func(http.Handler) http.Handler {
 			if p := e.principal; p != nil {
 				attrs = append(attrs, slog.String("oid", p.ObjectID), slog.String("tid", p.TenantID), slog.String("source", string(p.Source)))
 			}
-			level := slog.LevelInfo
 			if e.err != nil {
 				if reason := auth.Reason(e.err); reason != "" {
 					attrs = append(attrs, slog.String("reason", reason))
 				}
 				attrs = append(attrs, slog.String("error", e.err.Error()))
 			}
+			level := slog.LevelInfo
 			if sw.status >= 500 {
 				level = slog.LevelError
 			}
-			logger.LogAttrs(ctx, level, "request", attrs...)
+			// Straight to the handler: the Logger would look up the
+			// caller's program counter, which this line does not use and
+			// which costs as much as writing it.
+			if h := logger.Handler(); h.Enabled(r.Context(), level) {
+				rec := slog.NewRecord(time.Now(), level, "request", 0)
+				rec.AddAttrs(attrs...)
+				h.Handle(r.Context(), rec)
+			}
 		})
 	}
 }
@@ -115,7 +134,7 @@ func logRequests(logger *slog.Logger) func(http.Handler) http.Handler {
 // noteCaller records the authenticated caller on the request's log line.
 func noteCaller(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if e := entryFrom(r.Context()); e != nil {
+		if e := entryOf(w); e != nil {
 			e.principal, _ = auth.FromContext(r.Context())
 		}
 		next.ServeHTTP(w, r)
@@ -144,18 +163,13 @@ func recoverPanics(logger *slog.Logger) func(http.Handler) http.Handler {
 	}
 }
 
-// matchCase lower-cases the path before routing: the host matches function
-// routes case-insensitively and forwards the client's casing.
+// matchCase routes on the lower-cased, decoded path: the host matches
+// function routes case-insensitively and forwards the client's casing.
+// It tells chi the path to route on rather than copying the request.
 func matchCase(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p := r.URL.Path; p != routeKey(p) || r.URL.RawPath != "" {
-			// chi routes on RawPath when it is set; clear it so the
-			// decoded, lower-cased path is what matches.
-			u := *r.URL
-			u.Path, u.RawPath = routeKey(p), ""
-			r2 := *r
-			r2.URL = &u
-			r = &r2
+		if rctx := chi.RouteContext(r.Context()); rctx != nil {
+			rctx.RoutePath = routeKey(r.URL.Path)
 		}
 		next.ServeHTTP(w, r)
 	})

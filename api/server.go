@@ -62,7 +62,7 @@ func NewServer(o Options) http.Handler {
 	r.Get("/", handleReady())
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { writeError(w, r, ErrNotFound) })
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		if a, ok := allowed[r.URL.Path]; ok {
+		if a, ok := allowed[routeKey(r.URL.Path)]; ok {
 			w.Header().Set("Allow", a)
 		} else if r.URL.Path == "/" {
 			w.Header().Set("Allow", http.MethodGet)

@@ -13,6 +13,7 @@ import (
 	"github.com/entrafunc/entrafunc/api"
 	"github.com/entrafunc/entrafunc/auth"
 	"github.com/entrafunc/entrafunc/internal/logbuf"
+	"github.com/entrafunc/entrafunc/internal/logjson"
 )
 
 // shutdownTimeout bounds how long in-flight requests may take to finish
@@ -23,7 +24,7 @@ const shutdownTimeout = 20 * time.Second
 func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 	lw := logbuf.New(stdout, 100*time.Millisecond)
 	defer lw.Close()
-	logger := slog.New(slog.NewJSONHandler(lw, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	logger := slog.New(logjson.New(lw, &slog.HandlerOptions{Level: cfg.LogLevel}))
 
 	authn, err := newAuthenticator(ctx, cfg, logger)
 	if err != nil {
