@@ -36,7 +36,7 @@ func entryOf(w http.ResponseWriter) *entry {
 	for {
 		switch x := w.(type) {
 		case *statusWriter:
-			return x.e
+			return &x.e
 		case *responseRecorder:
 			return x.e
 		case interface{ Unwrap() http.ResponseWriter }:
@@ -51,7 +51,7 @@ func entryOf(w http.ResponseWriter) *entry {
 // request's log entry.
 type statusWriter struct {
 	http.ResponseWriter
-	e      *entry
+	e      entry
 	status int
 	bytes  int
 }
@@ -86,9 +86,10 @@ func logRequests(logger *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			e := &entry{id: prefix + strconv.FormatUint(seq.Add(1), 10)}
-			sw := &statusWriter{ResponseWriter: w, e: e}
+			sw := &statusWriter{ResponseWriter: w, e: entry{id: prefix + strconv.FormatUint(seq.Add(1), 10)}}
+			e := &sw.e
 			next.ServeHTTP(sw, r)
+			end := time.Now()
 			if sw.status == 0 {
 				sw.status = http.StatusOK
 			}
@@ -97,7 +98,7 @@ func logRequests(logger *slog.Logger) func(http.Handler) http.Handler {
 				slog.String("method", r.Method),
 				slog.String("path", r.URL.Path),
 				slog.Int("status", sw.status),
-				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+				slog.Float64("duration_ms", float64(end.Sub(start).Microseconds())/1000),
 				slog.String("request_id", e.id),
 			)
 			if e.resStatus != 0 {
@@ -123,7 +124,7 @@ func logRequests(logger *slog.Logger) func(http.Handler) http.Handler {
 			// caller's program counter, which this line does not use and
 			// which costs as much as writing it.
 			if h := logger.Handler(); h.Enabled(r.Context(), level) {
-				rec := slog.NewRecord(time.Now(), level, "request", 0)
+				rec := slog.NewRecord(end, level, "request", 0)
 				rec.AddAttrs(attrs...)
 				h.Handle(r.Context(), rec)
 			}

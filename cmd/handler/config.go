@@ -45,6 +45,8 @@ type config struct {
 
 	DevKeyFile string
 	CacheSize  int
+	// GOGCSet says the operator tuned the garbage collector (GOGC).
+	GOGCSet bool
 
 	// EasyAuthVerifyToken also validates the access token behind an Easy
 	// Auth principal (AUTH_EASYAUTH_VERIFY_TOKEN).
@@ -95,6 +97,7 @@ func readConfig(getenv func(string) string) (config, []error) {
 		Authority:         strings.TrimRight(or(getenv("AUTH_AUTHORITY"), auth.DefaultAuthority), "/"),
 		DevKeyFile:        getenv("AUTH_DEV_KEY_FILE"),
 		InAzure:           getenv("WEBSITE_INSTANCE_ID") != "",
+		GOGCSet:           getenv("GOGC") != "",
 	}
 	c.EasyAuthTrusted, c.EasyAuthGate = easyAuthGate(getenv)
 	switch v := strings.ToLower(strings.TrimSpace(getenv("AUTH_EASYAUTH_VERIFY_TOKEN"))); v {
