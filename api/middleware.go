@@ -53,7 +53,6 @@ type statusWriter struct {
 	http.ResponseWriter
 	e      entry
 	status int
-	bytes  int
 }
 
 func (sw *statusWriter) WriteHeader(code int) {
@@ -67,9 +66,7 @@ func (sw *statusWriter) Write(b []byte) (int, error) {
 	if sw.status == 0 {
 		sw.status = http.StatusOK
 	}
-	n, err := sw.ResponseWriter.Write(b)
-	sw.bytes += n
-	return n, err
+	return sw.ResponseWriter.Write(b)
 }
 
 func (sw *statusWriter) Unwrap() http.ResponseWriter { return sw.ResponseWriter }
@@ -96,7 +93,7 @@ func logRequests(logger *slog.Logger) func(http.Handler) http.Handler {
 			attrs := make([]slog.Attr, 0, 11)
 			attrs = append(attrs,
 				slog.String("method", r.Method),
-				slog.String("path", r.URL.Path),
+				slog.String("path", logPath(r.URL.Path)),
 				slog.Int("status", sw.status),
 				slog.Float64("duration_ms", float64(end.Sub(start).Microseconds())/1000),
 				slog.String("request_id", e.id),
@@ -130,6 +127,17 @@ func logRequests(logger *slog.Logger) func(http.Handler) http.Handler {
 			}
 		})
 	}
+}
+
+// maxLoggedPath bounds the path in a log line: no route is longer, and a
+// long unknown path is more likely a pasted token than a typo.
+const maxLoggedPath = 128
+
+func logPath(p string) string {
+	if len(p) <= maxLoggedPath {
+		return p
+	}
+	return p[:maxLoggedPath] + "…"
 }
 
 // noteCaller records the authenticated caller on the request's log line.
