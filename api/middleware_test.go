@@ -11,7 +11,8 @@ import (
 func TestLogPathIsBounded(t *testing.T) {
 	f := newFixture(t, nil)
 	signature := strings.Repeat("S1gnatur3", 30)
-	w := f.do(t, req{method: http.MethodGet, target: "/api/Hello/eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0." + signature, token: goodToken})
+	payload := "eyJ" + strings.Repeat("c3ViIjoiIn0", 60) // a token's payload is hundreds of bytes
+	w := f.do(t, req{method: http.MethodGet, target: "/api/Hello/eyJhbGciOiJSUzI1NiJ9." + payload + "." + signature, token: goodToken})
 	checkProblem(t, w, http.StatusNotFound)
 	line := f.requestLine(t)
 	path, _ := line["path"].(string)
