@@ -93,7 +93,7 @@ func logRequests(logger *slog.Logger) func(http.Handler) http.Handler {
 			attrs := make([]slog.Attr, 0, 11)
 			attrs = append(attrs,
 				slog.String("method", r.Method),
-				slog.String("path", logPath(r.URL.Path)),
+				slog.String("path", bounded(r.URL.Path)),
 				slog.Int("status", sw.status),
 				slog.Float64("duration_ms", float64(end.Sub(start).Microseconds())/1000),
 				slog.String("request_id", e.id),
@@ -102,7 +102,7 @@ func logRequests(logger *slog.Logger) func(http.Handler) http.Handler {
 				attrs = append(attrs, slog.Int("res_status", e.resStatus))
 			}
 			if id := r.Header.Get(InvocationIDHeader); id != "" {
-				attrs = append(attrs, slog.String("invocation_id", id))
+				attrs = append(attrs, slog.String("invocation_id", bounded(id)))
 			}
 			if p := e.principal; p != nil {
 				attrs = append(attrs, slog.String("oid", p.ObjectID), slog.String("tid", p.TenantID), slog.String("source", string(p.Source)))
@@ -129,15 +129,16 @@ func logRequests(logger *slog.Logger) func(http.Handler) http.Handler {
 	}
 }
 
-// maxLoggedPath bounds the path in a log line: no route is longer, and a
-// long unknown path is more likely a pasted token than a typo.
+// maxLoggedPath bounds what a log line repeats of the request: no route is
+// longer, no invocation id either, and a long unknown path is more likely
+// a pasted token than a typo.
 const maxLoggedPath = 128
 
-func logPath(p string) string {
-	if len(p) <= maxLoggedPath {
-		return p
+func bounded(s string) string {
+	if len(s) <= maxLoggedPath {
+		return s
 	}
-	return p[:maxLoggedPath] + "…"
+	return s[:maxLoggedPath] + "…"
 }
 
 // noteCaller records the authenticated caller on the request's log line.

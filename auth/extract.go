@@ -82,6 +82,10 @@ func checkNoOtherTokens(r *http.Request) error {
 	if err != nil {
 		return &RequestError{Description: "unreadable request body"}
 	}
+	if len(b) > maxFormBytes {
+		// Past what is read, a token could hide: no form is that large here.
+		return &RequestError{Description: "form body too large"}
+	}
 	if hasRawKey(string(b), "access_token") {
 		return &RequestError{Description: "access tokens are accepted only in the Authorization header, not in a form body"}
 	}

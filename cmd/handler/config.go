@@ -45,7 +45,8 @@ type config struct {
 
 	DevKeyFile string
 	CacheSize  int
-	// GOGCSet says the operator tuned the garbage collector (GOGC).
+	// GOGCSet says the operator tuned the garbage collector (GOGC or
+	// GOMEMLIMIT), which then stays as they set it.
 	GOGCSet bool
 
 	// EasyAuthVerifyToken also validates the access token behind an Easy
@@ -97,7 +98,7 @@ func readConfig(getenv func(string) string) (config, []error) {
 		Authority:         strings.TrimRight(or(getenv("AUTH_AUTHORITY"), auth.DefaultAuthority), "/"),
 		DevKeyFile:        getenv("AUTH_DEV_KEY_FILE"),
 		InAzure:           getenv("WEBSITE_INSTANCE_ID") != "",
-		GOGCSet:           getenv("GOGC") != "",
+		GOGCSet:           getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "",
 	}
 	c.EasyAuthTrusted, c.EasyAuthGate = easyAuthGate(getenv)
 	switch v := strings.ToLower(strings.TrimSpace(getenv("AUTH_EASYAUTH_VERIFY_TOKEN"))); v {
@@ -339,6 +340,12 @@ func userConfigDir(getenv func(string) string) (string, error) {
 // client's /{Function} would reach the invocation endpoint, which takes
 // its credentials from the request body.
 func checkRoutePrefix(getenv func(string) string) error {
+	// An app setting overrides host.json. Set to the empty string it
+	// cannot be told from unset here; the invocation endpoint's refusal of
+	// client headers is the guard that remains.
+	if p := getenv(routePrefixSetting); p != "" && !isAPIPrefix(p) {
+		return fmt.Errorf("%s=%q; this handler serves its functions under the default prefix api: remove the setting", routePrefixSetting, p)
+	}
 	root := getenv("FUNCTIONS_APP_ROOT_PATH")
 	if root == "" {
 		return nil
@@ -360,8 +367,14 @@ func checkRoutePrefix(getenv func(string) string) error {
 	if err := json.Unmarshal(b, &h); err != nil {
 		return fmt.Errorf("host.json: %w", err)
 	}
-	if p := h.Extensions.HTTP.RoutePrefix; p != nil && strings.Trim(*p, "/") != "api" {
+	if p := h.Extensions.HTTP.RoutePrefix; p != nil && !isAPIPrefix(*p) {
 		return fmt.Errorf("host.json sets extensions.http.routePrefix to %q; this handler serves its functions under the default prefix api: remove the setting", *p)
 	}
 	return nil
 }
+
+// routePrefixSetting is the app setting that overrides host.json's route
+// prefix.
+const routePrefixSetting = "AzureFunctionsJobHost__extensions__http__routePrefix"
+
+func isAPIPrefix(p string) bool { return strings.EqualFold(strings.Trim(p, "/"), "api") }

@@ -160,6 +160,8 @@ func TestLoadConfig(t *testing.T) {
 		{name: "auto never picks dev", env: env{"AUTH_MODE": "auto", "HOME": "/h"}, wantErr: []string{"no authentication is configured"}},
 		{name: "verify token needs audiences", env: env{"WEBSITE_AUTH_ENABLED": "true", "AUTH_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47", "AUTH_EASYAUTH_VERIFY_TOKEN": "true"}, wantErr: []string{"AUTH_AUDIENCES"}},
 		{name: "a route prefix other than api", env: env{"AUTH_MODE": "dev", "HOME": "/h", "FUNCTIONS_APP_ROOT_PATH": writeHostJSON(t, `{"version":"2.0","extensions":{"http":{"routePrefix":""}}}`)}, wantErr: []string{"routePrefix"}},
+		{name: "a route prefix app setting", env: env{"AUTH_MODE": "dev", "HOME": "/h", "AzureFunctionsJobHost__extensions__http__routePrefix": "prod"}, wantErr: []string{"AzureFunctionsJobHost__extensions__http__routePrefix"}},
+		{name: "the api prefix in any case", env: env{"AUTH_MODE": "dev", "HOME": "/h", "AzureFunctionsJobHost__extensions__http__routePrefix": "/API", "FUNCTIONS_APP_ROOT_PATH": writeHostJSON(t, `{"extensions":{"http":{"routePrefix":"Api"}}}`)}, check: func(t *testing.T, c config) {}},
 		{name: "the repository's host.json", env: env{"AUTH_MODE": "dev", "HOME": "/h", "FUNCTIONS_APP_ROOT_PATH": "../.."}, check: func(t *testing.T, c config) {}},
 		{name: "http authority on loopback is fine", env: env{"AUTH_MODE": "dev", "HOME": "/h", "AUTH_AUTHORITY": "http://127.0.0.1:9999/"}, check: func(t *testing.T, c config) {
 			if c.Authority != "http://127.0.0.1:9999" {

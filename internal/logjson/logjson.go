@@ -8,8 +8,10 @@
 // same encodings, appending straight into a pooled buffer; values of kind
 // Any that are not errors go through encoding/json as before.
 //
-// Differences from slog.JSONHandler: no ReplaceAttr, no AddSource, and a
-// group that ends up empty is written as {} rather than left out.
+// Differences from slog.JSONHandler: no ReplaceAttr, no AddSource; a group
+// that ends up empty is written as {} rather than left out; NaN and
+// infinities are written as strings rather than an error message; floats
+// use the shortest 'g' form (1e+21 where encoding/json writes the digits).
 package logjson
 
 import (
@@ -19,6 +21,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"reflect"
 	"strconv"
 	"sync"
 	"time"
@@ -118,7 +121,8 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 // appendAttr appends a as a member of the current object; first says the
 // object has no member yet. It reports whether the object is still empty.
 func appendAttr(b []byte, a slog.Attr, first bool) ([]byte, bool) {
-	v := a.Value.Resolve()
+	a.Value = a.Value.Resolve()
+	v := a.Value
 	if a.Equal(slog.Attr{}) || v.Kind() == slog.KindGroup && len(v.Group()) == 0 {
 		return b, first
 	}
@@ -166,7 +170,23 @@ func appendValue(b []byte, v slog.Value) []byte {
 		}
 		return append(b, '}')
 	}
-	x := v.Any()
+	return appendAny(b, v.Any())
+}
+
+// appendAny writes a value of kind Any: an error as its message, anything
+// else through encoding/json. Like slog, it survives a value whose Error
+// or MarshalJSON panics (a typed nil error, say): the log line of a
+// recovered panic must not panic again.
+func appendAny(b []byte, x any) (out []byte) {
+	defer func() {
+		if r := recover(); r != nil {
+			if rv := reflect.ValueOf(x); rv.Kind() == reflect.Pointer && rv.IsNil() {
+				out = appendString(b, "<nil>")
+				return
+			}
+			out = appendString(b, fmt.Sprintf("!PANIC: %v", r))
+		}
+	}()
 	if err, ok := x.(error); ok {
 		if _, marshals := x.(json.Marshaler); !marshals {
 			return appendString(b, err.Error())

@@ -95,6 +95,29 @@ func TestNonFiniteFloats(t *testing.T) {
 	}
 }
 
+type nilErr struct{ msg string }
+
+func (e *nilErr) Error() string { return e.msg } // panics on a nil *nilErr
+
+type panicky struct{}
+
+func (panicky) MarshalJSON() ([]byte, error) { panic("boom") }
+
+// TestPanickingValues: like slog, a value whose Error or MarshalJSON
+// panics is written as a marker, not a second panic.
+func TestPanickingValues(t *testing.T) {
+	var buf bytes.Buffer
+	var typedNil error = (*nilErr)(nil)
+	slog.New(New(&buf, nil)).Error("panic", "panic", typedNil, "m", panicky{}, "", slog.AnyValue(nil))
+	m := decode(t, buf.Bytes())
+	if m["panic"] != "<nil>" || !strings.HasPrefix(m["m"].(string), "!PANIC: boom") {
+		t.Fatalf("%s", buf.String())
+	}
+	if _, ok := m[""]; ok {
+		t.Fatalf("an empty attribute was written: %s", buf.String())
+	}
+}
+
 func TestTimeAndLevel(t *testing.T) {
 	var buf bytes.Buffer
 	h := New(&buf, &slog.HandlerOptions{Level: slog.LevelWarn})
