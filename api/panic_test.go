@@ -20,6 +20,12 @@ func panicRoutes(v any) []Route {
 	})
 }
 
+// typedNilError panics in Error on a nil receiver: logging the recovered
+// value must not panic again.
+type typedNilError struct{ msg string }
+
+func (e *typedNilError) Error() string { return "typedNilError " + e.msg }
+
 func TestPanicBecomes500(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -28,6 +34,7 @@ func TestPanicBecomes500(t *testing.T) {
 	}{
 		{"string", "secret panic text", "secret panic text"},
 		{"error", errors.New("secret panic error"), "secret panic error"},
+		{"typed nil error", error((*typedNilError)(nil)), "<nil>"}, // as slog writes it
 		{"nil map write", nil, "assignment to entry in nil map"},
 	}
 	for _, tt := range tests {
