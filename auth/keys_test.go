@@ -218,9 +218,11 @@ func TestEntraKeysUnavailableUntilLoaded(t *testing.T) {
 	if k.Ready() || k.Generation() != 0 {
 		t.Fatal("ready before Run")
 	}
-	_, err := v.Verify(context.Background(), f.token("k1"))
-	if !errors.Is(err, ErrUnavailable) || errors.Is(err, ErrInvalidToken) {
-		t.Fatalf("before loading: %v, want ErrUnavailable only", err)
+	for _, tok := range []string{f.token("k1"), "not-a-jwt", "eyJhbGciOiJub25lIn0.e30."} {
+		_, err := v.Verify(context.Background(), tok)
+		if !errors.Is(err, ErrUnavailable) || errors.Is(err, ErrInvalidToken) {
+			t.Fatalf("before loading, %q: %v, want ErrUnavailable only", tok, err)
+		}
 	}
 	if f.jwksGets.Load() != 0 {
 		t.Fatal("NewEntraKeys or Verify fetched keys; only Run may")

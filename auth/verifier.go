@@ -92,14 +92,16 @@ func (c Config) Validate() error {
 //
 //	Issuers() []string   // the issuers it discovered with the keys
 //	Generation() uint64  // a number that changes whenever the keys do
+//	Ready() bool         // whether it has keys at all
 //
-// and the [Verifier] then accepts those issuers and forgets cached tokens
-// when the keys change.
+// and the [Verifier] then accepts those issuers, forgets cached tokens
+// when the keys change, and judges no token at all before it is ready.
 type KeySource interface {
 	KeyfuncCtx(ctx context.Context) jwt.Keyfunc
 }
 
 type issuerSource interface{ Issuers() []string }
+type readySource interface{ Ready() bool }
 type generationSource interface{ Generation() uint64 }
 
 // Verifier validates Entra ID access tokens (and the local development
@@ -176,6 +178,11 @@ func (v *Verifier) Config() Config {
 // the tenant; ver is 1.0 or 2.0; oid is present; no security claim appears
 // twice. It does not check scopes, roles or client apps: that is [Policy].
 func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
+	if rs, ok := v.keys.(readySource); ok && !rs.Ready() {
+		// Not even a malformed token is judged: until the keys load, every
+		// caller hears "try again", never a verdict.
+		return nil, ErrUnavailable
+	}
 	if len(raw) > MaxAuthorizationBytes {
 		return nil, invalidToken("malformed", errors.New("token too large"))
 	}
