@@ -41,11 +41,13 @@ unit:
 # Short fuzzing runs of every decoder of untrusted input.
 FUZZTIME ?= 20s
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzVerify -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./auth
-	$(GO) test -run '^$$' -fuzz FuzzClaimsUnmarshal -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./auth
-	$(GO) test -run '^$$' -fuzz FuzzHelloBody -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./api
-	$(GO) test -run '^$$' -fuzz FuzzInvoke -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./api
-	$(GO) test -run '^$$' -fuzz FuzzParseClientPrincipal -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./auth
+	$(GO) test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./auth
+	$(GO) test -run '^$$' -fuzz '^FuzzSignedToken$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./auth
+	$(GO) test -run '^$$' -fuzz '^FuzzClaimsUnmarshal$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./auth
+	$(GO) test -run '^$$' -fuzz '^FuzzParseClientPrincipal$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./auth
+	$(GO) test -run '^$$' -fuzz '^FuzzHelloBody$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./api
+	$(GO) test -run '^$$' -fuzz '^FuzzInvoke$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./api
+	$(GO) test -run '^$$' -fuzz '^FuzzAppendString$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/logjson
 
 # In-process benchmarks, side by side in one run: token verification with
 # and without the verified-token cache, and the whole request path against a
