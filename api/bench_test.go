@@ -29,7 +29,7 @@ func BenchmarkServer(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	keys, err := key.KeySource()
+	keys, err := key.KeySet()
 	if err != nil {
 		b.Fatal(err)
 	}

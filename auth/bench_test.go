@@ -17,7 +17,7 @@ func BenchmarkVerify(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	keys, err := key.KeySource()
+	keys, err := key.KeySet()
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 
 // countingKeys counts key lookups and lets a test change the generation.
 type countingKeys struct {
-	inner   KeySource
+	inner   KeySet
 	lookups atomic.Int64
 	gen     atomic.Uint64
 }
@@ -27,7 +27,9 @@ func (c *countingKeys) KeyfuncCtx(ctx context.Context) jwt.Keyfunc {
 	}
 }
 
-func (c *countingKeys) Generation() uint64 { return c.gen.Load() }
+func (c *countingKeys) Generation() uint64             { return c.gen.Load() }
+func (c *countingKeys) Wait(ctx context.Context) error { return c.inner.Wait(ctx) }
+func (c *countingKeys) Issuers() []string              { return c.inner.Issuers() }
 
 func newCachedVerifier(t *testing.T, f *fakeEntra, clk *clock, size int) (*Verifier, *countingKeys) {
 	t.Helper()

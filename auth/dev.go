@@ -19,7 +19,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -143,10 +142,10 @@ func publicJWKS(pub *rsa.PublicKey, kid string) []byte {
 	return b
 }
 
-// KeySource returns a key source that holds only this key's public half,
-// for a [Verifier] that trusts the development issuer.
-func (k *DevKey) KeySource() (KeySource, error) {
-	return keyfunc.NewJWKSetJSON(k.JWKS())
+// KeySet returns a key set that holds only this key's public half, for a
+// [Verifier] that trusts the development issuer.
+func (k *DevKey) KeySet() (*StaticKeySet, error) {
+	return NewStaticKeySet(k.JWKS())
 }
 
 // DevToken describes a development access token. Zero fields take the

@@ -36,9 +36,9 @@ func newDevKeyT(t *testing.T) *DevKey {
 // the clock (nil: the real clock).
 func devVerifier(t *testing.T, k *DevKey, now func() time.Time) *Verifier {
 	t.Helper()
-	ks, err := k.KeySource()
+	ks, err := k.KeySet()
 	if err != nil {
-		t.Fatalf("KeySource: %v", err)
+		t.Fatalf("KeySet: %v", err)
 	}
 	v, err := NewVerifier(Config{TenantID: DevTenantID, Audiences: []string{DevAudience}, Source: SourceDev, Now: now}, ks)
 	if err != nil {
@@ -434,7 +434,7 @@ func TestDevKeyMintOptions(t *testing.T) {
 	}
 
 	// A verifier configured for the custom identity accepts those tokens.
-	ks, err := k.KeySource()
+	ks, err := k.KeySet()
 	if err != nil {
 		t.Fatal(err)
 	}

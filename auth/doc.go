@@ -12,7 +12,7 @@
 // [BearerToken]) and hands it to a [Verifier].
 //
 // A [Verifier] validates an Entra ID access token: RS256 only; a signature
-// by a key of its [KeySource]; exp required, exp and nbf within a leeway of
+// by a key of its [KeySet]; exp required, exp and nbf within a leeway of
 // at most five minutes; aud one of the configured audiences; iss exactly one
 // of the tenant's v1 or v2 issuers; tid equal to the tenant; ver 1.0 or 2.0;
 // oid present; no security claim present twice in any letter case. Token

@@ -785,7 +785,7 @@ func TestEasyAuthVerifier(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ks, err := key.KeySource()
+	ks, err := key.KeySet()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -862,7 +862,7 @@ func TestEasyAuthVerifierPolicyJudgesTheToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ks, err := key.KeySource()
+	ks, err := key.KeySet()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -88,7 +88,7 @@ func ExampleDevKey_Mint() {
 		log.Fatal(err)
 	}
 
-	keys, err := key.KeySource()
+	keys, err := key.KeySet()
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func ExampleMiddleware() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	keys, err := key.KeySource()
+	keys, err := key.KeySet()
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/MicahParks/keyfunc/v3"
 )
 
 // Real Entra ID tokens (see testdata/README.md). They are long expired, so
@@ -43,7 +41,7 @@ func fixtureToken(tb testing.TB, name string) string {
 
 // fixtureKeys loads a JWK Set file, wrapping a bare key array or a single
 // key in {"keys":[...]} if the file is not already a set.
-func fixtureKeys(tb testing.TB, name string) KeySource {
+func fixtureKeys(tb testing.TB, name string) KeySet {
 	tb.Helper()
 	raw := readTestdata(tb, name)
 	var probe struct {
@@ -55,7 +53,7 @@ func fixtureKeys(tb testing.TB, name string) KeySource {
 	case json.Unmarshal(raw, &probe) == nil && probe.Keys == nil:
 		raw = []byte(`{"keys":[` + trimmed + `]}`)
 	}
-	ks, err := keyfunc.NewJWKSetJSON(raw)
+	ks, err := NewStaticKeySet(raw)
 	if err != nil {
 		tb.Fatalf("%s: %v", name, err)
 	}

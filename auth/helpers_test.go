@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -64,12 +63,12 @@ func testKeys(tb testing.TB) (trusted, attacker *rsa.PrivateKey) {
 func jwksFor(pub *rsa.PublicKey, kid string) []byte { return publicJWKS(pub, kid) }
 
 // testKeySource is a static key set holding only the trusted key.
-func testKeySource(tb testing.TB) KeySource {
+func testKeySource(tb testing.TB) KeySet {
 	tb.Helper()
 	trusted, _ := testKeys(tb)
-	ks, err := keyfunc.NewJWKSetJSON(jwksFor(&trusted.PublicKey, testKID))
+	ks, err := NewStaticKeySet(jwksFor(&trusted.PublicKey, testKID))
 	if err != nil {
-		tb.Fatalf("keyfunc.NewJWKSetJSON: %v", err)
+		tb.Fatalf("NewStaticKeySet: %v", err)
 	}
 	return ks
 }
@@ -77,7 +76,7 @@ func testKeySource(tb testing.TB) KeySource {
 // entraLikeKeys returns a key set for the trusted key in the shape Entra
 // publishes: no "alg" member, so only the verifier's own algorithm
 // allow-list stands between a token's alg and the key.
-func entraLikeKeys(tb testing.TB) KeySource {
+func entraLikeKeys(tb testing.TB) KeySet {
 	tb.Helper()
 	trusted, _ := testKeys(tb)
 	set := map[string]any{"keys": []map[string]string{{
@@ -89,9 +88,9 @@ func entraLikeKeys(tb testing.TB) KeySource {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ks, err := keyfunc.NewJWKSetJSON(b)
+	ks, err := NewStaticKeySet(b)
 	if err != nil {
-		tb.Fatalf("keyfunc.NewJWKSetJSON: %v", err)
+		tb.Fatalf("NewStaticKeySet: %v", err)
 	}
 	return ks
 }
@@ -110,7 +109,7 @@ func newTestVerifier(tb testing.TB, mutate func(*Config)) *Verifier {
 	return newTestVerifierKeys(tb, mutate, testKeySource)
 }
 
-func newTestVerifierKeys(tb testing.TB, mutate func(*Config), keys func(testing.TB) KeySource) *Verifier {
+func newTestVerifierKeys(tb testing.TB, mutate func(*Config), keys func(testing.TB) KeySet) *Verifier {
 	tb.Helper()
 	cfg := testConfig()
 	if mutate != nil {

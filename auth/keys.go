@@ -30,6 +30,7 @@ const (
 	DefaultRetryMax           = 10 * time.Second
 	DefaultFetchTimeout       = 10 * time.Second
 	DefaultLoadTimeout        = 15 * time.Second
+	DefaultFirstLoadWait      = 5 * time.Second
 )
 
 // maxDocumentBytes bounds a metadata or key set document.
@@ -54,6 +55,13 @@ type EntraKeysConfig struct {
 	// UnknownKIDWait is the most a request waits for such a reload.
 	// Default: 2 seconds.
 	UnknownKIDWait time.Duration
+	// FirstLoadWait is the most a request waits for keys that have never
+	// loaded: after a cold start the host forwards the first request as
+	// soon as GET / answers, usually before the keys arrive, and a short
+	// wait spares that caller a 503. Requests share the loads under way;
+	// one gives up early when the next try is scheduled past its bound.
+	// Default: 5 seconds; negative: no wait.
+	FirstLoadWait time.Duration
 	// RetryMin and RetryMax bound the backoff between failed loads.
 	// While no key has ever loaded, RetryMax is also the longest the
 	// handler stays unable to judge tokens after the issuer comes back.
@@ -72,9 +80,10 @@ type EntraKeysConfig struct {
 // those at both documents' jwks_uri, replaced as a whole at each load, so a
 // key that leaves the issuer's endpoints stops verifying after the next load.
 //
-// Nothing is fetched until [EntraKeys.Run]; until the first load succeeds,
-// every lookup fails with [ErrUnavailable]. A failed load keeps the last
-// good set.
+// Nothing is fetched until [EntraKeys.Run] or [EntraKeys.Load]; until the
+// first load succeeds, [EntraKeys.Wait] waits for it, bounded by
+// FirstLoadWait, and then fails with [ErrUnavailable]. A failed load keeps
+// the last good set.
 type EntraKeys struct {
 	cfg EntraKeysConfig
 
@@ -82,6 +91,8 @@ type EntraKeys struct {
 
 	mu              sync.Mutex
 	inflight        chan struct{} // closed when the load under way ends
+	changed         chan struct{} // closed and replaced when a load ends or a retry is scheduled
+	retryAt         time.Time     // when Run tries again after a failed load; zero while one runs
 	lastUnknownLoad time.Time
 	loads           atomic.Uint64 // completed load attempts, for tests and metrics
 	lastErr         atomic.Pointer[lastLoadErr]
@@ -96,7 +107,7 @@ type keySnapshot struct {
 	generation  uint64
 }
 
-// NewEntraKeys returns the key source for cfg. It does no I/O.
+// NewEntraKeys returns the key set for cfg. It does no I/O.
 func NewEntraKeys(cfg EntraKeysConfig) (*EntraKeys, error) {
 	if !IsGUID(cfg.TenantID) {
 		return nil, fmt.Errorf("auth: tenant id %q is not a GUID", cfg.TenantID)
@@ -115,6 +126,9 @@ func NewEntraKeys(cfg EntraKeysConfig) (*EntraKeys, error) {
 	setDefault(&cfg.RefreshInterval, DefaultRefreshInterval)
 	setDefault(&cfg.UnknownKIDInterval, DefaultUnknownKIDInterval)
 	setDefault(&cfg.UnknownKIDWait, DefaultUnknownKIDWait)
+	if cfg.FirstLoadWait == 0 {
+		cfg.FirstLoadWait = DefaultFirstLoadWait
+	}
 	setDefault(&cfg.RetryMin, DefaultRetryMin)
 	setDefault(&cfg.RetryMax, DefaultRetryMax)
 	if cfg.Logger == nil {
@@ -123,7 +137,7 @@ func NewEntraKeys(cfg EntraKeysConfig) (*EntraKeys, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &EntraKeys{cfg: cfg}, nil
+	return &EntraKeys{cfg: cfg, changed: make(chan struct{})}, nil
 }
 
 func setDefault(d *time.Duration, def time.Duration) {
@@ -157,10 +171,77 @@ func (k *EntraKeys) Run(ctx context.Context) {
 				return
 			}
 			delay, backoff = backoff, min(backoff*2, k.cfg.RetryMax)
+			k.mu.Lock()
+			k.retryAt = time.Now().Add(delay)
+			k.broadcastLocked()
+			k.mu.Unlock()
 			continue
 		}
 		delay, backoff = k.cfg.RefreshInterval, k.cfg.RetryMin
 	}
+}
+
+// Load loads the keys once now, or joins the load under way, and returns
+// its error. `handler check --online` uses it; a server calls
+// [EntraKeys.Run] instead.
+func (k *EntraKeys) Load(ctx context.Context) error { return k.load(ctx, "requested") }
+
+// Wait returns nil once a key set has loaded. Until then it waits for the
+// loads under way or about to start, sharing them with every other
+// waiter, for at most FirstLoadWait and never past ctx. It gives up at
+// once when the next try is scheduled after that bound, since nothing can
+// change before it. Giving up returns an error matching [ErrUnavailable]
+// that says why.
+func (k *EntraKeys) Wait(ctx context.Context) error {
+	if k.snap.Load() != nil {
+		return nil
+	}
+	if k.cfg.FirstLoadWait < 0 {
+		return k.unavailable("")
+	}
+	deadline := time.Now().Add(k.cfg.FirstLoadWait)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	for {
+		k.mu.Lock()
+		ready, retryAt, changed := k.snap.Load() != nil, k.retryAt, k.changed
+		k.mu.Unlock()
+		switch {
+		case ready:
+			return nil
+		case !retryAt.IsZero() && retryAt.After(deadline):
+			return k.unavailable("the next try is in " + time.Until(retryAt).Round(time.Millisecond).String())
+		}
+		select {
+		case <-changed:
+		case <-t.C:
+			return k.unavailable("waited " + k.cfg.FirstLoadWait.String())
+		case <-ctx.Done():
+			return k.unavailable("the request ended")
+		}
+	}
+}
+
+// unavailable is ErrUnavailable with what a log reader needs: why the
+// wait ended and how the last load failed.
+func (k *EntraKeys) unavailable(why string) error {
+	msg := "no key set has loaded yet"
+	if why != "" {
+		msg += " (" + why + ")"
+	}
+	if last := k.lastErr.Load(); last != nil && last.err != nil {
+		msg += "; last load: " + last.err.Error()
+	}
+	return fmt.Errorf("%w: %s", ErrUnavailable, msg)
+}
+
+// broadcastLocked wakes every [EntraKeys.Wait]. k.mu must be held.
+func (k *EntraKeys) broadcastLocked() {
+	close(k.changed)
+	k.changed = make(chan struct{})
 }
 
 // Ready reports whether a key set has been loaded.
@@ -269,6 +350,7 @@ type lastLoadErr struct{ err error }
 func (k *EntraKeys) startLoadLocked(why string) chan struct{} {
 	ch := make(chan struct{})
 	k.inflight = ch
+	k.retryAt = time.Time{}
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), DefaultLoadTimeout)
 		defer cancel()
@@ -280,6 +362,7 @@ func (k *EntraKeys) startLoadLocked(why string) chan struct{} {
 		}
 		k.mu.Lock()
 		k.inflight = nil
+		k.broadcastLocked()
 		k.mu.Unlock()
 		close(ch)
 	}()
@@ -372,7 +455,7 @@ func (k *EntraKeys) getJSON(ctx context.Context, u string, v any) error {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: status %d", u, resp.StatusCode)
+		return fmt.Errorf("GET %s: status %d%s", u, resp.StatusCode, entraError(resp.Body))
 	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, maxDocumentBytes)).Decode(v); err != nil {
 		return fmt.Errorf("GET %s: %w", u, err)
@@ -395,3 +478,59 @@ func (k *EntraKeys) checkURL(raw string) error {
 	}
 	return fmt.Errorf("%q is not an https URL", raw)
 }
+
+// maxErrorDescription bounds how much of an error document is repeated in
+// a log line or by `handler check --online`.
+const maxErrorDescription = 300
+
+// entraError renders the OAuth error document Entra ID answers a failed
+// metadata request with, such as a mistyped tenant's
+// {"error":"invalid_tenant","error_description":"AADSTS90002: Tenant '…'
+// not found. …"}: the error code and the first line of the description,
+// bounded. Anything else renders as nothing.
+func entraError(body io.Reader) string {
+	var doc struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+	}
+	if json.NewDecoder(io.LimitReader(body, 64<<10)).Decode(&doc) != nil || doc.Error == "" {
+		return ""
+	}
+	desc, _, _ := strings.Cut(doc.Description, "\n")
+	desc = strings.TrimSpace(strings.TrimSuffix(desc, "\r"))
+	out := ": " + doc.Error
+	if desc != "" {
+		out += ": " + desc
+	}
+	if len(out) > maxErrorDescription {
+		out = strings.ToValidUTF8(out[:maxErrorDescription], "") + "…"
+	}
+	return out
+}
+
+// StaticKeySet is a [KeySet] of fixed keys, always ready: the development
+// issuer's, or a test's.
+type StaticKeySet struct {
+	kf keyfunc.Keyfunc
+}
+
+// NewStaticKeySet returns the keys of a JWK Set document.
+func NewStaticKeySet(jwks []byte) (*StaticKeySet, error) {
+	kf, err := keyfunc.NewJWKSetJSON(jwks)
+	if err != nil {
+		return nil, err
+	}
+	return &StaticKeySet{kf: kf}, nil
+}
+
+// Wait returns nil: the keys are there from the start.
+func (*StaticKeySet) Wait(context.Context) error { return nil }
+
+// KeyfuncCtx implements [KeySet].
+func (s *StaticKeySet) KeyfuncCtx(ctx context.Context) jwt.Keyfunc { return s.kf.KeyfuncCtx(ctx) }
+
+// Issuers returns nil: a fixed set discovers no issuer.
+func (*StaticKeySet) Issuers() []string { return nil }
+
+// Generation returns 0: the keys never change.
+func (*StaticKeySet) Generation() uint64 { return 0 }

@@ -35,7 +35,7 @@ type Config struct {
 	Audiences []string
 
 	// Issuers are the accepted iss values, compared exactly. Default: the
-	// issuers the key source discovered (see [EntraKeys.Issuers]), or else
+	// issuers the key set discovered (see [EntraKeys.Issuers]), or else
 	// the public cloud's v1 and v2 issuers of TenantID ([EntraIssuers]).
 	Issuers []string
 
@@ -87,48 +87,52 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// KeySource finds the public key that verifies a token. A keyfunc.Keyfunc
-// is one; tests use a static set. A key source may also implement
-//
-//	Issuers() []string   // the issuers it discovered with the keys
-//	Generation() uint64  // a number that changes whenever the keys do
-//	Ready() bool         // whether it has keys at all
-//
-// and the [Verifier] then accepts those issuers, forgets cached tokens
-// when the keys change, and judges no token at all before it is ready.
-type KeySource interface {
+// KeySet is where a [Verifier] finds the keys that sign tokens: the
+// tenant's keys loaded from Entra ID ([EntraKeys]), or a fixed set
+// ([StaticKeySet]) for the development issuer and tests.
+type KeySet interface {
+	// Wait returns nil when keys can be looked up, or an error matching
+	// [ErrUnavailable] when none can be yet. A set still loading may wait
+	// for its load, bounded and never past ctx; a fixed set returns at
+	// once.
+	Wait(ctx context.Context) error
+	// KeyfuncCtx returns the jwt.Keyfunc for the tokens of a request with
+	// context ctx.
 	KeyfuncCtx(ctx context.Context) jwt.Keyfunc
+	// Issuers returns the issuer values discovered with the keys, or nil
+	// when the set knows none; the Verifier then accepts
+	// [Config.Issuers], or else [EntraIssuers].
+	Issuers() []string
+	// Generation returns a number that changes whenever the keys do, so
+	// that verified tokens cached under the old keys are forgotten.
+	Generation() uint64
 }
-
-type issuerSource interface{ Issuers() []string }
-type readySource interface{ Ready() bool }
-type generationSource interface{ Generation() uint64 }
 
 // Verifier validates Entra ID access tokens (and the local development
 // issuer's tokens, which have the same shape). It is safe for concurrent
 // use. The principals it returns are shared between requests that present
 // the same token and must not be modified.
 type Verifier struct {
-	cfg    Config
-	keys   KeySource
-	parser *jwt.Parser
-	cache  *tokenCache
+	cfg  Config
+	keys KeySet
+	// fallbackIssuers are accepted when neither the configuration nor
+	// the key set names any.
+	fallbackIssuers []string
+	parser          *jwt.Parser
+	cache           *tokenCache
 }
 
 // NewVerifier returns a Verifier for cfg that finds keys in keys.
-func NewVerifier(cfg Config, keys KeySource) (*Verifier, error) {
+func NewVerifier(cfg Config, keys KeySet) (*Verifier, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if keys == nil {
-		return nil, errors.New("auth: no key source")
+		return nil, errors.New("auth: no key set")
 	}
 	// GUIDs are compared as Entra writes them, in lower case.
 	cfg.TenantID = strings.ToLower(cfg.TenantID)
 	cfg.Issuers = slices.Clone(cfg.Issuers)
-	if _, discovers := keys.(issuerSource); len(cfg.Issuers) == 0 && !discovers {
-		cfg.Issuers = EntraIssuers(cfg.TenantID)
-	}
 	if cfg.Leeway == 0 {
 		cfg.Leeway = MaxLeeway
 	}
@@ -147,9 +151,10 @@ func NewVerifier(cfg Config, keys KeySource) (*Verifier, error) {
 		cache = newTokenCache(cfg.CacheSize)
 	}
 	return &Verifier{
-		cfg:   cfg,
-		keys:  keys,
-		cache: cache,
+		cfg:             cfg,
+		keys:            keys,
+		fallbackIssuers: EntraIssuers(cfg.TenantID),
+		cache:           cache,
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{"RS256"}),
 			jwt.WithExpirationRequired(),
@@ -164,7 +169,7 @@ func NewVerifier(cfg Config, keys KeySource) (*Verifier, error) {
 // in. Changing it changes nothing.
 func (v *Verifier) Config() Config {
 	c := v.cfg
-	c.Audiences, c.Issuers = slices.Clone(c.Audiences), slices.Clone(c.Issuers)
+	c.Audiences, c.Issuers = slices.Clone(c.Audiences), slices.Clone(v.issuers())
 	return c
 }
 
@@ -173,15 +178,17 @@ func (v *Verifier) Config() Config {
 // not available yet ([ErrUnavailable]).
 //
 // Verify checks: the algorithm is RS256 and the signature verifies with a
-// key of the key source; exp is present and, like nbf, holds within the
+// key of the key set; exp is present and, like nbf, holds within the
 // leeway; aud is one of the audiences; iss is one of the issuers; tid is
 // the tenant; ver is 1.0 or 2.0; oid is present; no security claim appears
 // twice. It does not check scopes, roles or client apps: that is [Policy].
 func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
-	if rs, ok := v.keys.(readySource); ok && !rs.Ready() {
+	if err := v.keys.Wait(ctx); err != nil {
 		// Not even a malformed token is judged: until the keys load, every
-		// caller hears "try again", never a verdict.
-		return nil, ErrUnavailable
+		// caller hears "try again", never a verdict. Keys still loading
+		// are waited for, within the key set's bound, so that the first
+		// call after a cold start does not fail.
+		return nil, err
 	}
 	if len(raw) > MaxAuthorizationBytes {
 		return nil, invalidToken("malformed", errors.New("token too large"))
@@ -211,18 +218,18 @@ func tokenKey(raw string) [32]byte {
 	return sha256.Sum256(unsafe.Slice(unsafe.StringData(raw), len(raw)))
 }
 
-func (v *Verifier) generation() uint64 {
-	if g, ok := v.keys.(generationSource); ok {
-		return g.Generation()
-	}
-	return 0
-}
+func (v *Verifier) generation() uint64 { return v.keys.Generation() }
 
+// issuers are the accepted iss values: the configured ones, else those the
+// key set discovered, else Entra's public-cloud issuers of the tenant.
 func (v *Verifier) issuers() []string {
-	if is, ok := v.keys.(issuerSource); ok && len(v.cfg.Issuers) == 0 {
-		return is.Issuers()
+	if len(v.cfg.Issuers) > 0 {
+		return v.cfg.Issuers
 	}
-	return v.cfg.Issuers
+	if is := v.keys.Issuers(); len(is) > 0 {
+		return is
+	}
+	return v.fallbackIssuers
 }
 
 func (v *Verifier) verify(ctx context.Context, raw string) (*Principal, error) {

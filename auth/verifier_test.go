@@ -716,12 +716,17 @@ func TestVerifyDuplicateClaimWrapsSentinel(t *testing.T) {
 	}
 }
 
-// unavailableKeys is a key source whose keys are not loaded yet.
+// unavailableKeys is a key set whose keys are not loaded yet.
 type unavailableKeys struct{}
 
+func (unavailableKeys) Wait(context.Context) error {
+	return fmt.Errorf("warming up: %w", ErrUnavailable)
+}
 func (unavailableKeys) KeyfuncCtx(context.Context) jwt.Keyfunc {
 	return func(*jwt.Token) (any, error) { return nil, fmt.Errorf("warming up: %w", ErrUnavailable) }
 }
+func (unavailableKeys) Issuers() []string  { return nil }
+func (unavailableKeys) Generation() uint64 { return 0 }
 
 func TestVerifyKeysUnavailable(t *testing.T) {
 	t.Parallel()
@@ -739,10 +744,11 @@ func TestVerifyKeysUnavailable(t *testing.T) {
 	if got := Reason(err); got != "keys_unavailable" {
 		t.Errorf("Reason = %q", got)
 	}
-	// A token refused before the keys are needed is still invalid.
+	// Not even garbage is judged while the keys are unavailable: every
+	// caller hears "try again", never a verdict that could change.
 	_, err = v.Verify(context.Background(), "garbage")
-	if got := tokenReason(t, err); got != "malformed" {
-		t.Errorf("reason = %q, want malformed", got)
+	if !errors.Is(err, ErrUnavailable) || errors.Is(err, ErrInvalidToken) {
+		t.Errorf("garbage before the keys: %v, want ErrUnavailable only", err)
 	}
 }
 
@@ -981,6 +987,9 @@ func TestVerifierConfigCannotBeChangedAfterwards(t *testing.T) {
 
 type staticKeys struct{}
 
+func (staticKeys) Wait(context.Context) error { return nil }
 func (staticKeys) KeyfuncCtx(context.Context) jwt.Keyfunc {
 	return func(*jwt.Token) (any, error) { return nil, errors.New("no keys") }
 }
+func (staticKeys) Issuers() []string  { return nil }
+func (staticKeys) Generation() uint64 { return 0 }

@@ -13,9 +13,14 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/entrafunc/entrafunc/auth"
 )
+
+// maxKeysWait caps AUTH_KEYS_WAIT well below the server's write timeout
+// and Power Platform's wait for a connector call.
+const maxKeysWait = 30 * time.Second
 
 // The authentication modes.
 const (
@@ -45,6 +50,9 @@ type config struct {
 
 	DevKeyFile string
 	CacheSize  int
+	// KeysWait bounds how long a request waits for signing keys that have
+	// never loaded (AUTH_KEYS_WAIT); negative means not at all.
+	KeysWait time.Duration
 	// GOGCSet says the operator tuned the garbage collector (GOGC or
 	// GOMEMLIMIT), which then stays as they set it.
 	GOGCSet bool
@@ -118,6 +126,18 @@ func readConfig(getenv func(string) string) (config, []error) {
 			errs = append(errs, fmt.Errorf("AUTH_TOKEN_CACHE_SIZE=%q is not a number from 0 (off) to 1000000", v))
 		}
 		c.CacheSize = n
+	}
+	c.KeysWait = auth.DefaultFirstLoadWait
+	if v := strings.TrimSpace(getenv("AUTH_KEYS_WAIT")); v != "" {
+		d, err := time.ParseDuration(v)
+		switch {
+		case err != nil || d < 0 || d > maxKeysWait:
+			errs = append(errs, fmt.Errorf("AUTH_KEYS_WAIT=%q is not a duration from 0s (no wait) to %v, such as 5s", v, maxKeysWait))
+		case d == 0:
+			c.KeysWait = -1
+		default:
+			c.KeysWait = d
+		}
 	}
 	if p, err := strconv.Atoi(c.Port); err != nil || p < 1 || p > 65535 {
 		errs = append(errs, fmt.Errorf("FUNCTIONS_CUSTOMHANDLER_PORT=%q is not a TCP port", c.Port))
@@ -274,6 +294,13 @@ func (c config) settings() [][2]string {
 		trust = "trusted: "
 	}
 	s = append(s, [2]string{"EASY_AUTH_HEADERS", trust + c.EasyAuthGate})
+	if c.Mode == modeJWT || c.Mode == modeEasyAuth && c.EasyAuthVerifyToken {
+		wait := c.KeysWait.String()
+		if c.KeysWait < 0 {
+			wait = "0s (no wait)"
+		}
+		s = append(s, [2]string{"AUTH_KEYS_WAIT", wait})
+	}
 	cache := strconv.Itoa(c.CacheSize) + " tokens"
 	if c.CacheSize == 0 {
 		cache = "off"

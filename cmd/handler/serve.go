@@ -96,7 +96,7 @@ func newAuthenticator(ctx context.Context, cfg config, logger *slog.Logger) (aut
 		if err != nil {
 			return nil, err
 		}
-		keys, err := key.KeySource()
+		keys, err := key.KeySet()
 		if err != nil {
 			return nil, err
 		}
@@ -133,12 +133,14 @@ func newAuthenticator(ctx context.Context, cfg config, logger *slog.Logger) (aut
 
 // newEntraVerifier returns a verifier of the tenant's Entra ID tokens
 // whose keys load in the background until ctx ends. Until they have
-// loaded, calls with a token get 503 and Retry-After, never a guess.
+// loaded, a call with a token waits for them, at most AUTH_KEYS_WAIT, and
+// then gets 503 and Retry-After, never a guess.
 func newEntraVerifier(ctx context.Context, cfg config, logger *slog.Logger, cacheSize int) (*auth.Verifier, error) {
 	keys, err := auth.NewEntraKeys(auth.EntraKeysConfig{
-		Authority: cfg.Authority,
-		TenantID:  cfg.TenantID,
-		Logger:    logger,
+		Authority:     cfg.Authority,
+		TenantID:      cfg.TenantID,
+		FirstLoadWait: cfg.KeysWait,
+		Logger:        logger,
 	})
 	if err != nil {
 		return nil, err
