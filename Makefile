@@ -3,63 +3,79 @@ BIN     := handler
 GO      ?= go
 DEV_PORT ?= 7071
 
-# A static Linux binary runs on every Functions image; GOOS/GOARCH may be
-# overridden to build for a laptop instead.
+# What the shell exports must not change or break these targets. Every go
+# command runs with the shell's GOFLAGS cleared (a -mod=vendor or -race
+# exported for another project would break the build; settings written with
+# `go env -w` still apply), outside any go.work, in module mode.
+export GOFLAGS :=
+export GOWORK := off
+export GO111MODULE := on
+
+# The host's own platform, for whatever runs here (dev, tests, benchmarks,
+# fuzzing), whatever GOOS/GOARCH the shell exports for cross-compiling.
+HOST_GOOS   = $(shell GOFLAGS= GOOS= GOARCH= $(GO) env GOHOSTOS)
+HOST_GOARCH = $(shell GOFLAGS= GOOS= GOARCH= $(GO) env GOHOSTARCH)
+HOST_ENV    = GOOS=$(HOST_GOOS) GOARCH=$(HOST_GOARCH)
+
+# A static binary, with no libc to match on the Functions image. build
+# honours GOOS/GOARCH (GOOS=linux GOARCH=amd64 make build for Azure).
 BUILD_ENV := CGO_ENABLED=0
+# The VCS revision goes into the binary for `handler version` and the
+# listening log line, even where GOFLAGS (or go env -w) turns it off; auto
+# builds without it outside a checkout.
+BUILD_FLAGS := -trimpath -buildvcs=auto
 
 .PHONY: all build dev test check-fmt vet unit fuzz bench bench-http clean
 
 all: build
 
 build:
-	$(BUILD_ENV) $(GO) build -trimpath -o $(BIN) ./cmd/handler
+	$(BUILD_ENV) $(GO) build $(BUILD_FLAGS) -o $(BIN) ./cmd/handler
 
-# Start in dev mode on 127.0.0.1:$(DEV_PORT) with the local token issuer, after
-# printing a request that works against it.
-dev: build
-	@AUTH_MODE=dev ./$(BIN) check >/dev/null || AUTH_MODE=dev ./$(BIN) check
-	@tok=$$(AUTH_MODE=dev ./$(BIN) token --name Marc) && \
-	printf '\nDev mode on http://127.0.0.1:$(DEV_PORT). In another terminal:\n\n' && \
-	printf "curl -s -X POST http://127.0.0.1:$(DEV_PORT)/api/Hello -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d '{\"name\": \"Marc\"}'\n\n" "$$tok" && \
-	printf 'More tokens: ./$(BIN) token --name Someone [--scope user_impersonation]\n\n'
-	AUTH_MODE=dev FUNCTIONS_CUSTOMHANDLER_PORT=$(DEV_PORT) exec ./$(BIN)
+# Build for this machine, then serve the fixed dev configuration on
+# 127.0.0.1:$(DEV_PORT). The handler ignores the shell's AUTH_* and listen
+# settings, fails naming the port when it is taken, and once listening
+# prints a request that works against it.
+dev:
+	$(HOST_ENV) $(BUILD_ENV) $(GO) build $(BUILD_FLAGS) -o $(BIN) ./cmd/handler
+	./$(BIN) dev -port $(DEV_PORT)
 
 test: check-fmt vet unit
 
 check-fmt:
-	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	@out=$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 vet:
-	$(GO) vet ./...
+	$(HOST_ENV) $(GO) vet ./...
 
 # Unit tests and the end-to-end test (e2e/ builds the real binary and drives
-# it as the Functions host does).
+# it as the Functions host does). -race needs cgo, and so a C compiler.
 unit:
-	$(GO) test -race -count=1 ./...
+	$(HOST_ENV) CGO_ENABLED=1 $(GO) test -race -count=1 ./...
 
 # Short fuzzing runs of every decoder of untrusted input.
 FUZZTIME ?= 20s
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./auth
-	$(GO) test -run '^$$' -fuzz '^FuzzSignedToken$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./auth
-	$(GO) test -run '^$$' -fuzz '^FuzzClaimsUnmarshal$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./auth
-	$(GO) test -run '^$$' -fuzz '^FuzzParseClientPrincipal$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./auth
-	$(GO) test -run '^$$' -fuzz '^FuzzHelloBody$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./api
-	$(GO) test -run '^$$' -fuzz '^FuzzInvoke$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./api
-	$(GO) test -run '^$$' -fuzz '^FuzzAppendString$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/logjson
+	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./auth
+	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzSignedToken$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./auth
+	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzClaimsUnmarshal$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./auth
+	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzParseClientPrincipal$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./auth
+	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzHelloBody$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./api
+	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzInvoke$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./api
+	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzAppendString$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/logjson
 
 # In-process benchmarks, side by side in one run: token verification with
 # and without the verified-token cache, and the whole request path against a
 # bare net/http handler. Compare within one run only: these machines are noisy.
 BENCHCOUNT ?= 5
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) ./auth ./api
+	$(HOST_ENV) $(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) ./auth ./api
 
 # The authenticated Hello over HTTP against a bare net/http server, with wrk
 # (installed when missing and run as root), interleaved rounds, median ratio.
 bench-http:
-	./bench/http.sh
+	$(HOST_ENV) ./bench/http.sh
 
 clean:
 	rm -f $(BIN)

@@ -199,9 +199,9 @@ func (k *EntraKeys) Wait(ctx context.Context) error {
 	if k.cfg.FirstLoadWait < 0 {
 		return k.unavailable("")
 	}
-	deadline := time.Now().Add(k.cfg.FirstLoadWait)
+	deadline, bound := time.Now().Add(k.cfg.FirstLoadWait), "waited "+k.cfg.FirstLoadWait.String()
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
+		deadline, bound = d, "the request ended"
 	}
 	t := time.NewTimer(time.Until(deadline))
 	defer t.Stop()
@@ -218,7 +218,7 @@ func (k *EntraKeys) Wait(ctx context.Context) error {
 		select {
 		case <-changed:
 		case <-t.C:
-			return k.unavailable("waited " + k.cfg.FirstLoadWait.String())
+			return k.unavailable(bound)
 		case <-ctx.Done():
 			return k.unavailable("the request ended")
 		}

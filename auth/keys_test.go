@@ -214,7 +214,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestEntraKeysUnavailableUntilLoaded(t *testing.T) {
 	f := newFakeEntra(t)
 	f.publish("k1")
-	k, v, _ := newTestKeys(t, f, nil)
+	k, v, _ := newTestKeys(t, f, func(c *EntraKeysConfig) { c.FirstLoadWait = 50 * time.Millisecond })
 	if k.Ready() || k.Generation() != 0 {
 		t.Fatal("ready before Run")
 	}

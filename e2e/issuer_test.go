@@ -38,6 +38,8 @@ type issuer struct {
 	base     string
 	jwksGets atomic.Int64
 	mdGets   atomic.Int64
+	// latency delays every answer, as the way to Entra ID does.
+	latency atomic.Int64 // nanoseconds
 }
 
 func newIssuer(t *testing.T, tenant string) *issuer {
@@ -57,7 +59,11 @@ func (is *issuer) start(addr string) {
 	mux.HandleFunc("GET /{tenant}/.well-known/openid-configuration", is.metadata("common-v1-openid-configuration-2024-02-02.json"))
 	mux.HandleFunc("GET /{tenant}/discovery/v2.0/keys", is.jwks(true))
 	mux.HandleFunc("GET /{tenant}/discovery/keys", is.jwks(false))
-	is.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(time.Duration(is.latency.Load()))
+		mux.ServeHTTP(w, r)
+	})
+	is.srv = &http.Server{Handler: slow, ReadHeaderTimeout: 5 * time.Second}
 	go is.srv.Serve(ln)
 	is.t.Cleanup(is.stop)
 }

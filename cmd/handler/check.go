@@ -1,15 +1,41 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
+
+	"github.com/entrafunc/entrafunc/auth"
 )
+
+const checkUsage = `usage: handler check [--online]
+
+Validate the configuration in the environment, print the effective
+settings, and list every problem at once; exit 1 if there is any.
+
+With --online, once the configuration is valid, also load the tenant's
+OpenID metadata and signing keys from AUTH_AUTHORITY, as the server would,
+and print the issuers, key ids and metadata URLs, or the failure (a
+mistyped AUTH_TENANT_ID shows as Entra's AADSTS90002). That is for jwt mode
+and for easyauth with AUTH_EASYAUTH_VERIFY_TOKEN=true; other modes fetch
+nothing. check never serves.
+`
+
+// onlineTimeout bounds handler check --online: above the keys' own load
+// timeout, so that their error, not a bare deadline, is what is reported.
+const onlineTimeout = 20 * time.Second
 
 // check validates the configuration and prints the effective settings.
 // It lists every problem at once and fails if there is any.
-func check(getenv func(string) string, stdout io.Writer) error {
+func check(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	f := newFlags("check", checkUsage, stdout, stderr)
+	online := f.Bool("online", false, "also fetch the tenant's metadata and signing keys")
+	if help, err := f.parse(args); help || err != nil {
+		return err
+	}
 	cfg, errs := readConfig(getenv)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	for _, s := range cfg.settings() {
@@ -20,6 +46,53 @@ func check(getenv func(string) string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(stdout, "configuration OK")
+	if !*online {
+		return nil
+	}
+	return checkOnline(ctx, cfg, stdout)
+}
+
+// checkOnline loads the signing keys once, as the server would, and says
+// what came back.
+func checkOnline(ctx context.Context, cfg config, stdout io.Writer) error {
+	switch {
+	case cfg.Mode == modeDev:
+		fmt.Fprintln(stdout, "online: nothing to fetch: dev mode checks tokens against the local development key")
+		return nil
+	case cfg.Mode == modeEasyAuth && !cfg.EasyAuthVerifyToken:
+		fmt.Fprintln(stdout, "online: nothing to fetch: easyauth mode without AUTH_EASYAUTH_VERIFY_TOKEN loads no signing keys")
+		return nil
+	}
+	keys, err := auth.NewEntraKeys(auth.EntraKeysConfig{Authority: cfg.Authority, TenantID: cfg.TenantID})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, onlineTimeout)
+	defer cancel()
+	start := time.Now()
+	err = keys.Load(ctx)
+	took := time.Since(start).Round(time.Millisecond)
+
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	row := func(name string, values []string) {
+		for i, v := range values {
+			if i > 0 {
+				name = ""
+			}
+			fmt.Fprintf(tw, "%s\t%s\n", name, v)
+		}
+	}
+	row("METADATA", keys.MetadataURLs())
+	if err != nil {
+		row("TOOK", []string{took.String()})
+		tw.Flush()
+		return fmt.Errorf("online check: loading the signing keys failed: %w", err)
+	}
+	row("ISSUERS", keys.Issuers())
+	row("SIGNING_KEYS", []string{fmt.Sprintf("%d: %s", len(keys.KeyIDs()), strings.Join(keys.KeyIDs(), ", "))})
+	row("TOOK", []string{took.String()})
+	tw.Flush()
+	fmt.Fprintln(stdout, "online check OK")
 	return nil
 }
 

@@ -39,6 +39,9 @@ type config struct {
 
 	Mode       string
 	ModeReason string
+	// ModeInvalid is AUTH_MODE as given when it names no mode, for
+	// handler check to show.
+	ModeInvalid string
 
 	TenantID          string
 	Audiences         []string
@@ -171,6 +174,9 @@ func readConfig(getenv func(string) string) (config, []error) {
 	return c, append(errs, c.chooseMode(getenv)...)
 }
 
+// modeNames lists the values AUTH_MODE takes.
+const modeNames = "auto, jwt, easyauth, dev"
+
 // chooseMode settles the authentication mode, and checks what that mode
 // needs. Dev mode is never chosen automatically: it must be asked for.
 func (c *config) chooseMode(getenv func(string) string) []error {
@@ -241,7 +247,8 @@ func (c *config) chooseMode(getenv func(string) string) []error {
 			"set AUTH_TENANT_ID and AUTH_AUDIENCES to accept Entra ID tokens (behind Easy Auth, WEBSITE_AUTH_ENABLED=true selects it), "+
 			"or AUTH_MODE=dev to run locally with development tokens"))
 	default:
-		errs = append(errs, fmt.Errorf("AUTH_MODE=%q is not one of auto, jwt, easyauth, dev", mode))
+		c.ModeInvalid = getenv("AUTH_MODE")
+		errs = append(errs, fmt.Errorf("AUTH_MODE=%s is not one of %s", bounded(c.ModeInvalid), modeNames))
 	}
 	return errs
 }
@@ -266,7 +273,10 @@ func (c config) settings() [][2]string {
 		return strings.Join(v, ",")
 	}
 	mode := or(c.Mode, "(unset)")
-	if c.ModeReason != "" {
+	switch {
+	case c.ModeInvalid != "":
+		mode = bounded(c.ModeInvalid) + " (invalid: not one of " + modeNames + ")"
+	case c.ModeReason != "":
 		mode += " (" + c.ModeReason + ")"
 	}
 	s := [][2]string{

@@ -2,14 +2,24 @@
 // forwards each HTTP request to it, and it answers after deciding who is
 // calling and whether they may.
 //
-//	handler          serve (what the host runs)
-//	handler token    print a development access token
-//	handler check    validate the configuration and print the effective settings
+//	handler [serve]           serve the functions (what the host runs)
+//	handler dev [-port N]     serve in dev mode on loopback, whatever the
+//	                          environment says, and print a curl that works
+//	handler token [--dev]     print a development access token
+//	handler check [--online]  validate the configuration, print the effective
+//	                          settings; --online also loads the signing keys
+//	handler version           print the module version, VCS revision and Go version
+//	handler help [command]    print the usage, or a command's
+//
+// Every command takes -h. The exit status is 0 on success, 1 on failure and
+// 2 for a usage error (an unknown command or flag, a stray argument).
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -17,9 +27,22 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintf(os.Stderr, "handler: %v\n", err)
-		os.Exit(1)
+	err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// exitCode reports err, unless run has already, and returns the exit
+// status it calls for.
+func exitCode(err error, stderr io.Writer) int {
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ue):
+		// Printed with the usage already, by run or by the flag package.
+		return 2
 	}
+	fmt.Fprintf(stderr, "handler: %v\n", err)
+	return 1
 }

@@ -28,8 +28,41 @@ const shutdownTimeout = 20 * time.Second
 // `make bench-http`.
 const defaultGCPercent = 400
 
-// serve runs the server until ctx ends, then drains it.
+const serveUsage = `usage: handler [serve]
+
+Serve the functions until SIGTERM or interrupt, then drain: what the
+Functions host runs. The configuration comes from the environment (see the
+README); handler check validates it and prints the effective settings.
+`
+
+func serveCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	f := newFlags("serve", serveUsage, stdout, stderr)
+	if help, err := f.parse(args); help || err != nil {
+		return err
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	return serve(ctx, cfg, stdout)
+}
+
+// serve runs the server on the configured address until ctx ends, then
+// drains it.
 func serve(ctx context.Context, cfg config, stdout io.Writer) error {
+	// Listen before anything else, so a taken port is an error here and
+	// now rather than a server that silently never starts.
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.ListenHost, cfg.Port))
+	if err != nil {
+		return err
+	}
+	return serveOn(ctx, cfg, ln, stdout, nil)
+}
+
+// serveOn serves on ln until ctx ends, then drains the server; it closes
+// ln. ready, unless nil, runs once requests are being served: handler dev
+// prints its curl only then.
+func serveOn(ctx context.Context, cfg config, ln net.Listener, stdout io.Writer, ready func()) error {
 	if !cfg.GOGCSet {
 		debug.SetGCPercent(defaultGCPercent)
 	}
@@ -39,12 +72,7 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 
 	authn, err := newAuthenticator(ctx, cfg, logger)
 	if err != nil {
-		return err
-	}
-	// Listen before serving, so a taken port is an error here and now
-	// rather than a server that silently never starts.
-	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.ListenHost, cfg.Port))
-	if err != nil {
+		ln.Close()
 		return err
 	}
 	srv := &http.Server{
@@ -62,7 +90,10 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	logger.Info("listening", "addr", ln.Addr().String(), "mode", cfg.Mode, "mode_reason", cfg.ModeReason)
+	logger.Info("listening", "addr", ln.Addr().String(), "mode", cfg.Mode, "mode_reason", cfg.ModeReason, "version", buildVersion(readBuildInfo()))
+	if ready != nil {
+		ready()
+	}
 
 	select {
 	case err := <-errc:

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -21,43 +20,64 @@ func (l *listFlag) Set(v string) error {
 	return nil
 }
 
+const tokenUsage = `usage: handler token [--dev] [flags]
+
+Print a development access token, signed with the local development key,
+that a dev-mode server accepts (AUTH_MODE=dev, or handler dev). It carries
+the claims of an Entra ID v2.0 delegated token.
+
+It is issued for AUTH_TENANT_ID and the first of AUTH_AUDIENCES when they
+are set, as a dev-mode server with those settings expects, otherwise for
+the fixed dev tenant and audience. With --dev it is always issued for the
+fixed dev tenant and audience, whatever the environment says: what a
+handler dev server expects.
+
+--scope none issues a token whose only scope is one named "none": without
+the required scope (user_impersonation unless AUTH_REQUIRED_SCOPES says
+otherwise), so the server answers 403.
+
+examples:
+  handler token --dev --name Marc
+  handler token --dev --scope none        # expect 403
+  handler token --role Admin --group 6b9e… --lifetime 10m
+`
+
 // token prints a development access token that a dev-mode server accepts.
 // It is issued for AUTH_TENANT_ID and the first of AUTH_AUDIENCES when they
-// are set, as the server expects, otherwise for the fixed dev tenant and
-// audience.
+// are set, as the server expects, otherwise (and always with --dev) for
+// the fixed dev tenant and audience.
 func token(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("handler token", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	f := newFlags("token", tokenUsage, stdout, stderr)
 	var t auth.DevToken
 	var scopes, roles, groups listFlag
-	fs.StringVar(&t.Name, "name", "Dev User", "the user's display name (name claim)")
-	fs.StringVar(&t.Username, "username", "", "the sign-in name (preferred_username); default from --name")
-	fs.StringVar(&t.ObjectID, "oid", "", "the user's object id; default derived from tenant and username")
-	fs.Var(&scopes, "scope", "delegated scope (scp), repeatable; default "+auth.DefaultRequiredScope)
-	fs.Var(&roles, "role", "app role (roles), repeatable")
-	fs.Var(&groups, "group", "group object id (groups), repeatable")
-	fs.StringVar(&t.ClientAppID, "client-app", auth.DevClientAppID, "the calling app's client id (azp)")
-	fs.DurationVar(&t.Lifetime, "lifetime", time.Hour, "how long the token is valid")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	devServer := f.Bool("dev", false, "issue for the fixed dev tenant and audience, as handler dev expects, ignoring AUTH_TENANT_ID and AUTH_AUDIENCES")
+	f.StringVar(&t.Name, "name", "Dev User", "the user's display name (name claim)")
+	f.StringVar(&t.Username, "username", "", "the sign-in name (preferred_username); default from --name")
+	f.StringVar(&t.ObjectID, "oid", "", "the user's object id; default derived from tenant and username")
+	f.Var(&scopes, "scope", "delegated scope (scp), repeatable; default "+auth.DefaultRequiredScope+`; "none" for a token without it`)
+	f.Var(&roles, "role", "app role (roles), repeatable")
+	f.Var(&groups, "group", "group object id (groups), repeatable")
+	f.StringVar(&t.ClientAppID, "client-app", auth.DevClientAppID, "the calling app's client id (azp)")
+	f.DurationVar(&t.Lifetime, "lifetime", time.Hour, "how long the token is valid")
+	if help, err := f.parse(args); help || err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("token: unexpected argument %q", fs.Arg(0))
-	}
 	if t.Lifetime <= 0 {
-		return errors.New("token: --lifetime must be positive")
+		return f.fail(errors.New("--lifetime must be positive"))
 	}
 	// Like the server, token reads the whole configuration but judges only
 	// what it needs: the tenant, the audience and where the key lives.
-	cfg, _ := readConfig(func(k string) string {
+	// With --dev it reads what handler dev reads, so that the two agree.
+	env := func(k string) string {
 		if k == "AUTH_MODE" {
 			return modeDev
 		}
 		return getenv(k)
-	})
+	}
+	if *devServer {
+		env = newDevEnv(getenv, "").get
+	}
+	cfg, _ := readConfig(env)
 	if cfg.InAzure {
 		return errors.New("token: development tokens are not issued in Azure (WEBSITE_INSTANCE_ID is set)")
 	}

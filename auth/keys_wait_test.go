@@ -1,0 +1,236 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+// These tests cover the cold start: a request that needs keys which have
+// never loaded waits for the load under way, bounded, before it answers
+// ErrUnavailable. Time bounds in assertions are generous on purpose; what
+// they check is "waited and succeeded" or "gave up instead of hanging".
+
+// holdKeys makes the fake issuer's key set requests wait until the
+// returned function is called.
+func holdKeys(f *fakeEntra) (release func()) {
+	gate := make(chan struct{})
+	f.mu.Lock()
+	f.delay = gate
+	f.mu.Unlock()
+	var once sync.Once
+	return func() { once.Do(func() { close(gate) }) }
+}
+
+func startRun(t *testing.T, k *EntraKeys) {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go k.Run(ctx)
+}
+
+func TestEntraKeysWaitForTheFirstLoad(t *testing.T) {
+	cases := []struct {
+		name string
+		// callers arrive together while the first load is held back
+		callers int
+	}{
+		{"one caller", 1},
+		{"twenty callers share one load", 20},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFakeEntra(t)
+			f.publish("k1")
+			release := holdKeys(f)
+			defer release()
+			k, v, _ := newTestKeys(t, f, func(c *EntraKeysConfig) { c.FirstLoadWait = 10 * time.Second })
+			startRun(t, k)
+			tok := f.token("k1")
+			errs := make(chan error, c.callers)
+			for range c.callers {
+				go func() {
+					_, err := v.Verify(context.Background(), tok)
+					errs <- err
+				}()
+			}
+			time.Sleep(100 * time.Millisecond) // every caller is waiting now
+			if k.Ready() {
+				t.Fatal("ready while the key set is held back")
+			}
+			release()
+			for range c.callers {
+				if err := <-errs; err != nil {
+					t.Errorf("a caller waiting for the first load: %v, want success", err)
+				}
+			}
+			if n := f.jwksGets.Load(); n != 2 {
+				t.Errorf("%d key set GETs for %d callers, want 2 (one load of the v2 and v1 sets)", n, c.callers)
+			}
+		})
+	}
+}
+
+func TestEntraKeysWaitIsBounded(t *testing.T) {
+	cases := []struct {
+		name     string
+		wait     time.Duration
+		ctx      func() (context.Context, context.CancelFunc)
+		wantWhy  string
+		mustTake time.Duration // generous upper bound: no hang
+	}{
+		{"by FirstLoadWait", 150 * time.Millisecond, func() (context.Context, context.CancelFunc) {
+			return context.WithCancel(context.Background())
+		}, "waited 150ms", 5 * time.Second},
+		{"by the request's context", time.Minute, func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), 150*time.Millisecond)
+		}, "the request ended", 5 * time.Second},
+		{"not at all when negative", -1, func() (context.Context, context.CancelFunc) {
+			return context.WithCancel(context.Background())
+		}, "no key set has loaded yet", time.Second},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFakeEntra(t)
+			f.publish("k1")
+			release := holdKeys(f) // the issuer never answers during the test
+			defer release()
+			k, v, _ := newTestKeys(t, f, func(cfg *EntraKeysConfig) { cfg.FirstLoadWait = c.wait })
+			startRun(t, k)
+			ctx, cancel := c.ctx()
+			defer cancel()
+			start := time.Now()
+			_, err := v.Verify(ctx, f.token("k1"))
+			took := time.Since(start)
+			if !errors.Is(err, ErrUnavailable) || errors.Is(err, ErrInvalidToken) {
+				t.Fatalf("%v, want ErrUnavailable only", err)
+			}
+			if !strings.Contains(err.Error(), c.wantWhy) {
+				t.Errorf("error %q does not say %q", err, c.wantWhy)
+			}
+			if took > c.mustTake {
+				t.Errorf("took %v, want well under %v", took, c.mustTake)
+			}
+		})
+	}
+}
+
+func TestEntraKeysWaitAcrossAFailedFirstLoad(t *testing.T) {
+	cases := []struct {
+		name     string
+		retryMin time.Duration
+		wantOK   bool
+		wantWhy  string
+	}{
+		// The retry comes within the caller's bound: it sees its result.
+		{"retry within the bound", 20 * time.Millisecond, true, ""},
+		// The retry is scheduled after the bound: waiting cannot help, so
+		// the caller hears at once, with the failure that caused it.
+		{"retry after the bound", time.Minute, false, "the next try is in"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFakeEntra(t)
+			f.publish("k1")
+			f.setFail(true)
+			k, v, _ := newTestKeys(t, f, func(cfg *EntraKeysConfig) {
+				cfg.FirstLoadWait = 10 * time.Second
+				cfg.RetryMin, cfg.RetryMax = c.retryMin, c.retryMin
+			})
+			startRun(t, k)
+			waitFor(t, "the first load to fail", func() bool { return k.Loads() >= 1 })
+			f.setFail(false)
+			start := time.Now()
+			_, err := v.Verify(context.Background(), f.token("k1"))
+			if c.wantOK {
+				if err != nil {
+					t.Fatalf("%v, want the retry's success", err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), c.wantWhy) || !strings.Contains(err.Error(), "status 500") {
+				t.Fatalf("%v, want ErrUnavailable naming the next try and the last failure", err)
+			}
+			if took := time.Since(start); took > 5*time.Second {
+				t.Errorf("took %v to give up; the next try was a minute away", took)
+			}
+		})
+	}
+}
+
+func TestEntraKeysWaitReturnsAtOnceOnceLoaded(t *testing.T) {
+	f := newFakeEntra(t)
+	f.publish("k1")
+	k, _, _ := newTestKeys(t, f, nil)
+	runKeys(t, k)
+	f.setFail(true) // later failures keep the last good set: nobody waits again
+	if err := k.Load(context.Background()); err == nil {
+		t.Fatal("load against a failing issuer succeeded")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := k.Wait(ctx); err != nil {
+		t.Fatalf("Wait with a loaded set: %v", err)
+	}
+}
+
+// TestEntraKeysLoadReportsEntraErrors: a mistyped tenant gets Entra's own
+// words back, bounded, so `handler check --online` can show them.
+func TestEntraKeysLoadReportsEntraErrors(t *testing.T) {
+	const body = `{"error":"invalid_tenant","error_description":"AADSTS90002: Tenant '` + keysTenant + `' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.\r\nTrace ID: e9a899ac-eed7-4828-a580-2c0b8ffb2100\r\nCorrelation ID: 22a58ae7-fe96-44eb-8610-5eeb970d5089\r\nTimestamp: 2023-06-07 08:06:56Z","error_codes":[90002],"error_uri":"https://login.microsoftonline.com/error?code=90002"}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(http.StatusBadRequest)
+		w.Write([]byte(body))
+	}))
+	defer srv.Close()
+	k, err := NewEntraKeys(EntraKeysConfig{Authority: srv.URL, TenantID: keysTenant, Client: srv.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = k.Load(context.Background())
+	if err == nil {
+		t.Fatal("load succeeded against a tenant Entra does not know")
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "status 400: invalid_tenant: AADSTS90002: Tenant '"+keysTenant+"' not found.") {
+		t.Errorf("error %q does not carry Entra's error", msg)
+	}
+	if strings.Contains(msg, "Trace ID") {
+		t.Errorf("error %q repeats more than the description's first line", msg)
+	}
+}
+
+func TestEntraError(t *testing.T) {
+	long := strings.Repeat("é", 400)
+	cases := []struct {
+		name, body, want string
+	}{
+		{"first line only", `{"error":"invalid_tenant","error_description":"AADSTS90002: not found.\r\nTrace ID: x"}`, ": invalid_tenant: AADSTS90002: not found."},
+		{"no description", `{"error":"invalid_request"}`, ": invalid_request"},
+		{"not JSON", `<html>down</html>`, ""},
+		{"JSON without error", `{"issuer":"x"}`, ""},
+		{"empty", ``, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := entraError(strings.NewReader(c.body)); got != c.want {
+				t.Errorf("entraError(%q) = %q, want %q", c.body, got, c.want)
+			}
+		})
+	}
+	t.Run("bounded", func(t *testing.T) {
+		got := entraError(strings.NewReader(`{"error":"x","error_description":"` + long + `"}`))
+		if len(got) > maxErrorDescription+len("…") || !strings.HasSuffix(got, "…") || !strings.HasPrefix(got, ": x: é") {
+			t.Errorf("%d bytes: %q", len(got), got)
+		}
+		if !utf8.ValidString(got) {
+			t.Error("cut inside a character")
+		}
+	})
+}

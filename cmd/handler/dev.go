@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/entrafunc/entrafunc/auth"
+)
+
+const devUsage = `usage: handler dev [-port N] [-name NAME]
+
+Serve in dev mode on 127.0.0.1 (what make dev runs), and once listening
+print to stderr a curl that calls /api/Hello with a fresh token for NAME.
+The JSON log stays on stdout. Stop it with Ctrl-C.
+
+The configuration is the fixed dev one, whatever the shell exports: the dev
+tenant and audience, the default required scope, no allow-lists, loopback
+only. Every AUTH_* and listen setting in the environment is ignored (and
+named on stderr). Read from the environment are only what locates the
+development key (AUTH_DEV_KEY_FILE, XDG_CONFIG_HOME, HOME, AppData),
+GOGC and GOMEMLIMIT, and LOG_LEVEL when valid (an invalid one is ignored,
+and named among the ignored). Like AUTH_MODE=dev, it refuses to run in
+Azure (WEBSITE_INSTANCE_ID set).
+
+Tokens for this server: handler token --dev [flags].
+`
+
+// defaultDevPort is the port of handler dev, and of func start.
+const defaultDevPort = 7071
+
+func dev(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	f := newFlags("dev", devUsage, stdout, stderr)
+	port := f.Int("port", defaultDevPort, "the TCP port to listen on, on 127.0.0.1")
+	name := f.String("name", "Marc", "the user the printed request's token is for, and the name it sends")
+	if help, err := f.parse(args); help || err != nil {
+		return err
+	}
+	if *port < 1 || *port > 65535 {
+		return f.fail(fmt.Errorf("-port %d is not a TCP port", *port))
+	}
+	if strings.TrimSpace(*name) == "" {
+		return f.fail(errors.New("-name must not be empty"))
+	}
+	env := newDevEnv(getenv, strconv.Itoa(*port))
+	cfg, err := loadConfig(env.get)
+	if err != nil {
+		return fmt.Errorf("dev: %w", err)
+	}
+	cfg.ModeReason = "handler dev: the fixed dev configuration"
+	// Listen first: the curl is printed only for a server that will
+	// answer it.
+	addr := net.JoinHostPort(cfg.ListenHost, cfg.Port)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		other := *port + 1
+		if other > 65535 {
+			other = *port - 1
+		}
+		return fmt.Errorf("dev: cannot listen on port %d (%v): is another server using it? Pick another port with DEV_PORT, e.g. make dev DEV_PORT=%d (or handler dev -port %d)", *port, err, other, other)
+	}
+	key, err := auth.LoadOrCreateDevKey(cfg.DevKeyFile)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	tok, err := key.Mint(auth.DevToken{TenantID: cfg.TenantID, Audience: cfg.Audiences[0], Name: *name})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	banner := devBanner("http://"+ln.Addr().String(), tok, *name, env.ignoredNames())
+	return serveOn(ctx, cfg, ln, stdout, func() { io.WriteString(stderr, banner) })
+}
+
+// devBanner is what handler dev tells its user once it listens: a request
+// to paste into a shell, and how to get more tokens.
+func devBanner(base, tok, name string, ignored []string) string {
+	body, _ := json.Marshal(name) // cannot fail: a string
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nDev mode on %s. In another terminal:\n\n", base)
+	// A JWT is base64url and dots, safe in single quotes; the body is
+	// quoted for the shell whatever the name holds.
+	fmt.Fprintf(&b, "curl -s -X POST %s/api/Hello -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d %s\n\n",
+		base, tok, shellQuote(`{"name": `+string(body)+`}`))
+	b.WriteString("More tokens: ./handler token --dev --name Someone [--scope none]\n\n")
+	if len(ignored) > 0 {
+		fmt.Fprintf(&b, "Ignored from the environment (handler dev runs the fixed dev configuration): %s\n\n", strings.Join(ignored, ", "))
+	}
+	return b.String()
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// devEnv is the environment handler dev and token --dev read instead of
+// the process's: dev mode on loopback with every default, whatever the
+// shell exports. Passed to readConfig, it keeps them on the one
+// configuration code path.
+type devEnv struct {
+	getenv  func(string) string
+	port    string
+	ignored map[string]bool // set in the environment, not used
+}
+
+func newDevEnv(getenv func(string) string, port string) *devEnv {
+	return &devEnv{getenv: getenv, port: port, ignored: map[string]bool{}}
+}
+
+func (d *devEnv) get(k string) string {
+	v := d.getenv(k)
+	switch k {
+	case "AUTH_MODE":
+		if v != "" && !strings.EqualFold(strings.TrimSpace(v), modeDev) {
+			d.ignored[k] = true
+		}
+		return modeDev
+	case "FUNCTIONS_CUSTOMHANDLER_PORT":
+		if v != "" && v != d.port {
+			d.ignored[k] = true
+		}
+		return d.port
+	case "AUTH_DEV_KEY_FILE", "XDG_CONFIG_HOME", "HOME", "AppData", "WEBSITE_INSTANCE_ID", "GOGC", "GOMEMLIMIT":
+		return v
+	case "LOG_LEVEL":
+		var l slog.Level
+		if l.UnmarshalText([]byte(v)) == nil {
+			return v
+		}
+	}
+	if v != "" {
+		d.ignored[k] = true
+	}
+	return ""
+}
+
+// ignoredNames lists the settings read so far that the environment set
+// and that were ignored.
+func (d *devEnv) ignoredNames() []string {
+	names := make([]string, 0, len(d.ignored))
+	for k := range d.ignored {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	return names
+}

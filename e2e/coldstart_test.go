@@ -1,0 +1,157 @@
+package e2e
+
+import (
+	"encoding/json"
+	"maps"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The cold start: the host starts the handler, polls GET / until it
+// answers, and forwards the waiting request at once, while the signing
+// keys are still on their way from Entra ID. These tests do exactly that
+// (start returns as soon as GET / answers) against an issuer that adds
+// latency, and hold the handler to answering that first request, not a
+// 503. Time bounds are generous: they tell a wait from a hang.
+
+// coldStartModes are the modes that need the tenant's keys to answer.
+var coldStartModes = []struct {
+	name    string
+	env     func(is *issuer) map[string]string
+	headers func(tok string, claims map[string]any) map[string][]string
+}{
+	{"jwt", jwtEnv, func(tok string, _ map[string]any) map[string][]string { return bearer(tok) }},
+	{"easyauth with AUTH_EASYAUTH_VERIFY_TOKEN", func(is *issuer) map[string]string {
+		env := jwtEnv(is)
+		delete(env, "AUTH_MODE")
+		env["AUTH_EASYAUTH_VERIFY_TOKEN"] = "true"
+		return gateOpen(env)
+	}, func(tok string, claims map[string]any) map[string][]string {
+		h := map[string][]string{"X-MS-CLIENT-PRINCIPAL": {easyAuthPrincipal(claims)}, "X-MS-CLIENT-PRINCIPAL-IDP": {"aad"}}
+		maps.Copy(h, bearer(tok))
+		return h
+	}},
+}
+
+func TestColdStartFirstRequestWaitsForTheKeys(t *testing.T) {
+	const coldStarts = 3
+	for _, mode := range coldStartModes {
+		for _, latency := range []time.Duration{20 * time.Millisecond, 150 * time.Millisecond} {
+			t.Run(mode.name+"/issuer "+latency.String()+" away", func(t *testing.T) {
+				is := newIssuer(t, e2eTenant)
+				is.publish("k1")
+				is.latency.Store(int64(latency))
+				is.start("127.0.0.1:0")
+				claims := v2Claims(e2eTenant)
+				tok := is.sign("k1", claims)
+				for i := range coldStarts {
+					md, jwks := is.mdGets.Load(), is.jwksGets.Load()
+					p := start(t, mode.env(is))
+					got := p.do(request{method: "POST", path: "/api/Hello", headers: mode.headers(tok, claims), body: `{"name": "Marc"}`})
+					if got.status != 200 || got.body != helloMarc {
+						t.Fatalf("cold start %d: first request %d %q, want 200\nlog: %s", i+1, got.status, got.body, p.stdout)
+					}
+					if code := p.stop(); code != 0 {
+						t.Fatalf("cold start %d: exit %d", i+1, code)
+					}
+					if dm, dj := is.mdGets.Load()-md, is.jwksGets.Load()-jwks; dm != 2 || dj != 2 {
+						t.Errorf("cold start %d: %d metadata and %d key set GETs, want 2 and 2 (one load)", i+1, dm, dj)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestColdStartConcurrentFirstCallersShareOneLoad(t *testing.T) {
+	const callers = 20
+	is := newIssuer(t, e2eTenant)
+	is.publish("k1")
+	is.latency.Store(int64(150 * time.Millisecond))
+	is.start("127.0.0.1:0")
+	p := start(t, jwtEnv(is))
+	// Distinct tokens, so that no caller is answered from the token cache.
+	toks := make([]string, callers)
+	for i := range toks {
+		toks[i] = is.sign("k1", with(v2Claims(e2eTenant), "uti", "cold"+string(rune('a'+i))))
+	}
+	var wg sync.WaitGroup
+	got := make([]response, callers)
+	for i := range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i] = p.do(request{method: "GET", path: "/api/Hello?name=Marc", headers: bearer(toks[i])})
+		}()
+	}
+	wg.Wait()
+	for i, r := range got {
+		if r.status != 200 || r.body != helloMarc {
+			t.Errorf("caller %d: %d %q, want 200", i, r.status, r.body)
+		}
+	}
+	if md, jwks := is.mdGets.Load(), is.jwksGets.Load(); md != 2 || jwks != 2 {
+		t.Errorf("%d metadata and %d key set GETs for %d callers, want 2 and 2 (one load between them)", md, jwks, callers)
+	}
+}
+
+// TestColdStartIssuerDown: with the issuer unreachable the handler still
+// starts at once; a call with a token waits no longer than AUTH_KEYS_WAIT
+// (plus a margin) and gets 503 with Retry-After, never 401 or 200; a call
+// without a token gets 401 at once; once the issuer is back, calls
+// succeed by themselves.
+func TestColdStartIssuerDown(t *testing.T) {
+	const wait = 2 * time.Second
+	const margin = 3 * time.Second
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there until the issuer starts
+	is := newIssuer(t, e2eTenant)
+	is.publish("k1")
+	is.base = "http://" + addr
+	env := jwtEnv(is)
+	env["AUTH_KEYS_WAIT"] = wait.String()
+
+	p := start(t, env)
+	tok := is.sign("k1", v2Claims(e2eTenant))
+	for _, tok := range []string{tok, "garbage", "eyJhbGciOiJub25lIn0.e30."} {
+		began := time.Now()
+		got := p.do(request{method: "GET", path: "/api/Hello?name=Marc", headers: bearer(tok)})
+		took := time.Since(began)
+		if got.status != 503 || got.header.Get("Retry-After") == "" || !strings.Contains(got.body, "keys_unavailable") {
+			t.Fatalf("with the issuer down: %d Retry-After=%q %s", got.status, got.header.Get("Retry-After"), got.body)
+		}
+		if took > wait+margin {
+			t.Errorf("503 after %v, want within AUTH_KEYS_WAIT=%v plus %v", took, wait, margin)
+		}
+		var pb struct {
+			RequestID string `json:"requestId"`
+		}
+		if err := json.Unmarshal([]byte(got.body), &pb); err != nil {
+			t.Fatal(err)
+		}
+		line := logLine(t, p, pb.RequestID)
+		if line["reason"] != "keys_unavailable" || !strings.Contains(line["error"].(string), "no key set has loaded yet") {
+			t.Errorf("log line %v: want reason keys_unavailable and why", line)
+		}
+	}
+	began := time.Now()
+	if got := p.do(request{method: "GET", path: "/api/Hello"}); got.status != 401 {
+		t.Fatalf("no token while keys load: %d, want 401", got.status)
+	}
+	if took := time.Since(began); took > time.Second {
+		t.Errorf("a call without a token took %v while the keys load; it needs no keys", took)
+	}
+
+	is.start(addr)
+	p.waitStatus(request{method: "GET", path: "/api/Hello?name=Marc", headers: bearer(tok)}, 200, 30*time.Second)
+	if !strings.Contains(p.stdout.String(), "signing keys: load failed") {
+		t.Error("the failed loads were not logged")
+	}
+}
