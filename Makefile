@@ -13,9 +13,9 @@ export GO111MODULE := on
 
 # The host's own platform, for whatever runs here (dev, tests, benchmarks,
 # fuzzing), whatever GOOS/GOARCH the shell exports for cross-compiling.
-HOST_GOOS   = $(shell GOFLAGS= GOOS= GOARCH= $(GO) env GOHOSTOS)
-HOST_GOARCH = $(shell GOFLAGS= GOOS= GOARCH= $(GO) env GOHOSTARCH)
-HOST_ENV    = GOOS=$(HOST_GOOS) GOARCH=$(HOST_GOARCH)
+HOST_GOOS   := $(shell GOFLAGS= GOOS= GOARCH= $(GO) env GOHOSTOS)
+HOST_GOARCH := $(shell GOFLAGS= GOOS= GOARCH= $(GO) env GOHOSTARCH)
+HOST_ENV    := GOOS=$(HOST_GOOS) GOARCH=$(HOST_GOARCH)
 
 # A static binary, with no libc to match on the Functions image. build
 # honours GOOS/GOARCH (GOOS=linux GOARCH=amd64 make build for Azure).

@@ -93,6 +93,8 @@ type EntraKeys struct {
 	inflight        chan struct{} // closed when the load under way ends
 	changed         chan struct{} // closed and replaced when a load ends or a retry is scheduled
 	retryAt         time.Time     // when Run tries again after a failed load; zero while one runs
+	stopped         bool          // Run has returned: no more loads
+	waiting         atomic.Int64  // requests in Wait, for tests
 	lastUnknownLoad time.Time
 	loads           atomic.Uint64 // completed load attempts, for tests and metrics
 	lastErr         atomic.Pointer[lastLoadErr]
@@ -156,6 +158,15 @@ func (k *EntraKeys) MetadataURLs() []string {
 // every RefreshInterval; after a failure, again with backoff between
 // RetryMin and RetryMax. It blocks; start it in its own goroutine.
 func (k *EntraKeys) Run(ctx context.Context) {
+	// Once Run ends no load is coming: requests waiting for the first one
+	// must hear so now, not at the end of their wait, or they would hold
+	// up the server's shutdown.
+	defer func() {
+		k.mu.Lock()
+		k.stopped = true
+		k.broadcastLocked()
+		k.mu.Unlock()
+	}()
 	delay := time.Duration(0)
 	backoff := k.cfg.RetryMin
 	for {
@@ -205,15 +216,19 @@ func (k *EntraKeys) Wait(ctx context.Context) error {
 	}
 	t := time.NewTimer(time.Until(deadline))
 	defer t.Stop()
+	k.waiting.Add(1)
+	defer k.waiting.Add(-1)
 	for {
 		k.mu.Lock()
-		ready, retryAt, changed := k.snap.Load() != nil, k.retryAt, k.changed
+		ready, retryAt, stopped, changed := k.snap.Load() != nil, k.retryAt, k.stopped, k.changed
 		k.mu.Unlock()
 		switch {
 		case ready:
 			return nil
+		case stopped:
+			return k.unavailable("the key loader has stopped")
 		case !retryAt.IsZero() && retryAt.After(deadline):
-			return k.unavailable("the next try is in " + time.Until(retryAt).Round(time.Millisecond).String())
+			return k.unavailable("the next try is in " + max(time.Until(retryAt), 0).Round(time.Second).String())
 		}
 		select {
 		case <-changed:
@@ -385,7 +400,7 @@ func (k *EntraKeys) fetch(ctx context.Context) error {
 			return fmt.Errorf("metadata %s: no issuer or jwks_uri", u)
 		}
 		if !strings.Contains(md.Issuer, k.cfg.TenantID) {
-			return fmt.Errorf("metadata %s: issuer %q is not the tenant's", u, md.Issuer)
+			return fmt.Errorf("metadata %s: issuer %q is not the tenant's", u, clip(md.Issuer))
 		}
 		if err := k.checkURL(md.JWKSURI); err != nil {
 			return fmt.Errorf("metadata %s: jwks_uri: %w", u, err)
@@ -476,7 +491,17 @@ func (k *EntraKeys) checkURL(raw string) error {
 	if a, _ := url.Parse(k.cfg.Authority); u.Scheme == "http" && a != nil && a.Scheme == "http" && u.Host == a.Host {
 		return nil
 	}
-	return fmt.Errorf("%q is not an https URL", raw)
+	return fmt.Errorf("%q is not an https URL", clip(raw))
+}
+
+// clip bounds a string from a fetched document before it is quoted in an
+// error, which every 503's log line repeats.
+func clip(s string) string {
+	const max = 200
+	if len(s) <= max {
+		return s
+	}
+	return strings.ToValidUTF8(s[:max], "") + "…"
 }
 
 // maxErrorDescription bounds how much of an error document is repeated in
@@ -498,14 +523,25 @@ func entraError(body io.Reader) string {
 	}
 	desc, _, _ := strings.Cut(doc.Description, "\n")
 	desc = strings.TrimSpace(strings.TrimSuffix(desc, "\r"))
-	out := ": " + doc.Error
+	out := ": " + noControls(doc.Error)
 	if desc != "" {
-		out += ": " + desc
+		out += ": " + noControls(desc)
 	}
 	if len(out) > maxErrorDescription {
 		out = strings.ToValidUTF8(out[:maxErrorDescription], "") + "…"
 	}
 	return out
+}
+
+// noControls drops control characters, so that a fetched text printed by
+// `handler check --online` cannot drive the terminal.
+func noControls(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 {
+			return -1
+		}
+		return r
+	}, s)
 }
 
 // StaticKeySet is a [KeySet] of fixed keys, always ready: the development

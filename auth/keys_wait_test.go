@@ -59,7 +59,7 @@ func TestEntraKeysWaitForTheFirstLoad(t *testing.T) {
 					errs <- err
 				}()
 			}
-			time.Sleep(100 * time.Millisecond) // every caller is waiting now
+			waitFor(t, "every caller to wait", func() bool { return k.waiting.Load() == int64(c.callers) })
 			if k.Ready() {
 				t.Fatal("ready while the key set is held back")
 			}
@@ -128,7 +128,7 @@ func TestEntraKeysWaitAcrossAFailedFirstLoad(t *testing.T) {
 		wantWhy  string
 	}{
 		// The retry comes within the caller's bound: it sees its result.
-		{"retry within the bound", 20 * time.Millisecond, true, ""},
+		{"retry within the bound", 300 * time.Millisecond, true, ""},
 		// The retry is scheduled after the bound: waiting cannot help, so
 		// the caller hears at once, with the failure that caused it.
 		{"retry after the bound", time.Minute, false, "the next try is in"},
@@ -145,14 +145,30 @@ func TestEntraKeysWaitAcrossAFailedFirstLoad(t *testing.T) {
 			startRun(t, k)
 			waitFor(t, "the first load to fail", func() bool { return k.Loads() >= 1 })
 			f.setFail(false)
-			start := time.Now()
-			_, err := v.Verify(context.Background(), f.token("k1"))
 			if c.wantOK {
-				if err != nil {
-					t.Fatalf("%v, want the retry's success", err)
+				// The callers arrive between the failed load and its
+				// retry, when no load runs: they wait for the retry and
+				// share it.
+				const callers = 10
+				errs := make(chan error, callers)
+				for range callers {
+					go func() {
+						_, err := v.Verify(context.Background(), f.token("k1"))
+						errs <- err
+					}()
+				}
+				for range callers {
+					if err := <-errs; err != nil {
+						t.Fatalf("%v, want the retry's success", err)
+					}
+				}
+				if n, gets := k.Loads(), f.jwksGets.Load(); n != 2 || gets != 2 {
+					t.Errorf("%d loads and %d key set GETs for %d callers, want the failed load and one retry (2, 2)", n, gets, callers)
 				}
 				return
 			}
+			start := time.Now()
+			_, err := v.Verify(context.Background(), f.token("k1"))
 			if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), c.wantWhy) || !strings.Contains(err.Error(), "status 500") {
 				t.Fatalf("%v, want ErrUnavailable naming the next try and the last failure", err)
 			}
@@ -160,6 +176,36 @@ func TestEntraKeysWaitAcrossAFailedFirstLoad(t *testing.T) {
 				t.Errorf("took %v to give up; the next try was a minute away", took)
 			}
 		})
+	}
+}
+
+// TestEntraKeysWaitEndsWhenRunDoes: at shutdown no load is coming, so a
+// request waiting for the first one is answered at once instead of at
+// the end of its wait, which could outlast the server's drain.
+func TestEntraKeysWaitEndsWhenRunDoes(t *testing.T) {
+	f := newFakeEntra(t)
+	f.publish("k1")
+	release := holdKeys(f)
+	defer release()
+	k, v, _ := newTestKeys(t, f, func(c *EntraKeysConfig) { c.FirstLoadWait = time.Minute })
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan struct{})
+	go func() { k.Run(ctx); close(ran) }()
+	errc := make(chan error, 1)
+	go func() {
+		_, err := v.Verify(context.Background(), f.token("k1"))
+		errc <- err
+	}()
+	waitFor(t, "the caller to wait", func() bool { return k.waiting.Load() == 1 })
+	cancel()
+	<-ran
+	select {
+	case err := <-errc:
+		if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "the key loader has stopped") {
+			t.Fatalf("%v, want ErrUnavailable saying the loader stopped", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the caller still waits after Run returned")
 	}
 }
 
@@ -215,6 +261,7 @@ func TestEntraError(t *testing.T) {
 		{"no description", `{"error":"invalid_request"}`, ": invalid_request"},
 		{"not JSON", `<html>down</html>`, ""},
 		{"JSON without error", `{"issuer":"x"}`, ""},
+		{"control characters dropped", `{"error":"x\u001b[31m","error_description":"red\u001b]0;title\u0007"}`, ": x[31m: red]0;title"},
 		{"empty", ``, ""},
 	}
 	for _, c := range cases {

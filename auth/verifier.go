@@ -100,8 +100,8 @@ type KeySet interface {
 	// context ctx.
 	KeyfuncCtx(ctx context.Context) jwt.Keyfunc
 	// Issuers returns the issuer values discovered with the keys, or nil
-	// when the set knows none; the Verifier then accepts
-	// [Config.Issuers], or else [EntraIssuers].
+	// when the set knows none. The Verifier accepts [Config.Issuers] when
+	// set, else these, else [EntraIssuers].
 	Issuers() []string
 	// Generation returns a number that changes whenever the keys do, so
 	// that verified tokens cached under the old keys are forgotten.

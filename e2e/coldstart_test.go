@@ -155,3 +155,41 @@ func TestColdStartIssuerDown(t *testing.T) {
 		t.Error("the failed loads were not logged")
 	}
 }
+
+// TestColdStartShutdownReleasesWaiters: SIGTERM while a request waits for
+// keys that never came answers it 503 at once and exits 0, however long
+// AUTH_KEYS_WAIT is: no load is coming once the handler stops.
+func TestColdStartShutdownReleasesWaiters(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // the issuer never answers
+	is := newIssuer(t, e2eTenant)
+	is.publish("k1")
+	is.base = "http://" + addr
+	env := jwtEnv(is)
+	env["AUTH_KEYS_WAIT"] = "30s"
+	p := start(t, env)
+	tok := is.sign("k1", v2Claims(e2eTenant))
+	got := make(chan response, 1)
+	go func() { got <- p.do(request{method: "GET", path: "/api/Hello?name=Marc", headers: bearer(tok)}) }()
+	time.Sleep(500 * time.Millisecond) // the request is waiting for the keys
+	began := time.Now()
+	code := p.stop()
+	if code != 0 {
+		t.Errorf("exit %d after SIGTERM, want 0\nstderr: %s", code, p.stderr)
+	}
+	select {
+	case r := <-got:
+		if r.status != 503 || r.header.Get("Retry-After") == "" {
+			t.Errorf("the waiting request got %d %s, want 503 with Retry-After", r.status, r.body)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the waiting request was not answered")
+	}
+	if took := time.Since(began); took > 10*time.Second {
+		t.Errorf("shutdown took %v with a request waiting for keys", took)
+	}
+}

@@ -94,16 +94,8 @@ func TestCommandLine(t *testing.T) {
 			if code != c.code {
 				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, c.code, stdout, stderr)
 			}
-			for _, w := range c.stdout {
-				if !strings.Contains(stdout, w) {
-					t.Errorf("stdout lacks %q:\n%s", w, stdout)
-				}
-			}
-			for _, w := range c.stderr {
-				if !strings.Contains(stderr, w) {
-					t.Errorf("stderr lacks %q:\n%s", w, stderr)
-				}
-			}
+			containsAll(t, "stdout", stdout, c.stdout)
+			containsAll(t, "stderr", stderr, c.stderr)
 			if c.stderrOnce != "" {
 				if n := strings.Count(stderr, c.stderrOnce); n != 1 {
 					t.Errorf("stderr has %q %d times, want once:\n%s", c.stderrOnce, n, stderr)
@@ -263,16 +255,8 @@ func TestCheckOnline(t *testing.T) {
 			if fetched := hits.Load() != before; fetched != c.fetches {
 				t.Errorf("fetched %v, want %v", fetched, c.fetches)
 			}
-			for _, w := range c.stdout {
-				if !strings.Contains(stdout, w) {
-					t.Errorf("stdout lacks %q:\n%s", w, stdout)
-				}
-			}
-			for _, w := range c.stderr {
-				if !strings.Contains(stderr, w) {
-					t.Errorf("stderr lacks %q:\n%s", w, stderr)
-				}
-			}
+			containsAll(t, "stdout", stdout, c.stdout)
+			containsAll(t, "stderr", stderr, c.stderr)
 			for _, w := range c.notStderr {
 				if strings.Contains(stdout+stderr, w) {
 					t.Errorf("output has %q:\n%s%s", w, stdout, stderr)
@@ -421,5 +405,15 @@ func TestDevBanner(t *testing.T) {
 	}
 	if strings.Contains(b, "Ignored") {
 		t.Error("banner names ignored settings when there are none")
+	}
+}
+
+// containsAll reports each of wants that out lacks.
+func containsAll(t *testing.T, name, out string, wants []string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(out, w) {
+			t.Errorf("%s lacks %q:\n%s", name, w, out)
+		}
 	}
 }
