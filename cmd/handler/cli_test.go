@@ -50,6 +50,7 @@ func TestCommandLine(t *testing.T) {
 		{name: "--help", args: []string{"--help"}, stdout: []string{"usage: handler [command]"}},
 		{name: "help help", args: []string{"help", "help"}, stdout: []string{"usage: handler [command]"}},
 		{name: "help token", args: []string{"help", "token"}, stdout: []string{"usage: handler token"}},
+		{name: "--help token", args: []string{"--help", "token"}, stdout: []string{"usage: handler token"}},
 		{name: "help for no command", args: []string{"help", "frob"}, code: 2, stderrOnce: `unknown command "frob"`, quietOut: true},
 		{name: "help with two commands", args: []string{"help", "a", "b"}, code: 2, stderrOnce: "at most one command", quietOut: true},
 		{name: "unknown command", args: []string{"frobnicate"}, code: 2, stderrOnce: `handler: unknown command "frobnicate"`, stderr: []string{"usage: handler [command]"}, quietOut: true},

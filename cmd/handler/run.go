@@ -57,14 +57,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return usageFail(stderr, usage, "handler", errors.New("unknown command "+bounded(cmd)))
 }
 
-// help prints the usage to stdout; handler help COMMAND is handler
-// COMMAND -h.
+// help prints the usage to stdout; handler help COMMAND (or --help
+// COMMAND) is handler COMMAND -h.
 func help(ctx context.Context, cmd string, rest []string, argv0 string, getenv func(string) string, stdout, stderr io.Writer) error {
 	switch {
-	case len(rest) == 0 || cmd == "help" && len(rest) == 1 && isHelp(rest[0]):
+	case len(rest) == 0 || len(rest) == 1 && isHelp(rest[0]):
 		io.WriteString(stdout, usage)
 		return nil
-	case cmd == "help" && len(rest) == 1:
+	case len(rest) == 1:
 		return run(ctx, []string{argv0, rest[0], "-h"}, getenv, stdout, stderr)
 	}
 	return usageFail(stderr, usage, "handler", fmt.Errorf("%s takes at most one command, not %s", cmd, bounded(strings.Join(rest, " "))))

@@ -163,6 +163,24 @@ func TestLoadConfig(t *testing.T) {
 		{name: "a route prefix app setting", env: env{"AUTH_MODE": "dev", "HOME": "/h", "AzureFunctionsJobHost__extensions__http__routePrefix": "prod"}, wantErr: []string{"AzureFunctionsJobHost__extensions__http__routePrefix"}},
 		{name: "the api prefix in any case", env: env{"AUTH_MODE": "dev", "HOME": "/h", "AzureFunctionsJobHost__extensions__http__routePrefix": "/API", "FUNCTIONS_APP_ROOT_PATH": writeHostJSON(t, `{"extensions":{"http":{"routePrefix":"Api"}}}`)}, check: func(t *testing.T, c config) {}},
 		{name: "the repository's host.json", env: env{"AUTH_MODE": "dev", "HOME": "/h", "FUNCTIONS_APP_ROOT_PATH": "../.."}, check: func(t *testing.T, c config) {}},
+		{name: "AUTH_KEYS_WAIT default", env: env{"AUTH_MODE": "jwt", "AUTH_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47", "AUTH_AUDIENCES": "api://x"}, check: func(t *testing.T, c config) {
+			if c.KeysWait != auth.DefaultFirstLoadWait {
+				t.Errorf("KeysWait %v", c.KeysWait)
+			}
+		}},
+		{name: "AUTH_KEYS_WAIT set", env: env{"AUTH_MODE": "jwt", "AUTH_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47", "AUTH_AUDIENCES": "api://x", "AUTH_KEYS_WAIT": " 1500ms "}, check: func(t *testing.T, c config) {
+			if c.KeysWait != 1500*time.Millisecond {
+				t.Errorf("KeysWait %v", c.KeysWait)
+			}
+		}},
+		{name: "AUTH_KEYS_WAIT=0s waits not at all", env: env{"AUTH_MODE": "jwt", "AUTH_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47", "AUTH_AUDIENCES": "api://x", "AUTH_KEYS_WAIT": "0s"}, check: func(t *testing.T, c config) {
+			if c.KeysWait >= 0 {
+				t.Errorf("KeysWait %v, want negative (no wait)", c.KeysWait)
+			}
+		}},
+		{name: "AUTH_KEYS_WAIT out of range", env: env{"AUTH_MODE": "dev", "HOME": "/h", "AUTH_KEYS_WAIT": "31s"}, wantErr: []string{`AUTH_KEYS_WAIT="31s"`}},
+		{name: "AUTH_KEYS_WAIT negative", env: env{"AUTH_MODE": "dev", "HOME": "/h", "AUTH_KEYS_WAIT": "-1s"}, wantErr: []string{`AUTH_KEYS_WAIT="-1s"`}},
+		{name: "AUTH_KEYS_WAIT not a duration", env: env{"AUTH_MODE": "dev", "HOME": "/h", "AUTH_KEYS_WAIT": "5"}, wantErr: []string{`AUTH_KEYS_WAIT="5"`, "such as 5s"}},
 		{name: "http authority on loopback is fine", env: env{"AUTH_MODE": "dev", "HOME": "/h", "AUTH_AUTHORITY": "http://127.0.0.1:9999/"}, check: func(t *testing.T, c config) {
 			if c.Authority != "http://127.0.0.1:9999" {
 				t.Errorf("Authority %q", c.Authority)
