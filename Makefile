@@ -25,7 +25,7 @@ BUILD_ENV := CGO_ENABLED=0
 # builds without it outside a checkout.
 BUILD_FLAGS := -trimpath -buildvcs=auto
 
-.PHONY: all build dev test check-fmt vet unit fuzz bench bench-http clean
+.PHONY: all build dev test tools check-fmt vet unit fuzz bench bench-http clean
 
 all: build
 
@@ -40,7 +40,24 @@ dev:
 	$(HOST_ENV) $(BUILD_ENV) $(GO) build $(BUILD_FLAGS) -o $(BIN) ./cmd/handler
 	./$(BIN) dev -port $(DEV_PORT)
 
-test: check-fmt vet unit
+test: tools check-fmt vet unit
+
+# The connector validators the e2e tests run (newman, swagger-cli, Spectral,
+# ajv), at the versions tools/package-lock.json pins. npm ci runs only when
+# the lockfile or package.json is newer than the stamp it leaves in
+# node_modules, so a warm make test does not touch the network. Install
+# scripts are skipped: none of the tools needs one (the only one is an
+# install-analytics ping).
+TOOLS_STAMP := tools/node_modules/.entrafunc-stamp
+tools: $(TOOLS_STAMP)
+
+$(TOOLS_STAMP): tools/package.json tools/package-lock.json
+	@command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || { \
+		echo "make test needs Node.js 18+ and npm: node or npm is not on PATH (on Debian: apt-get install nodejs npm)" >&2; exit 1; }
+	@node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit((a === 18 && b >= 18) || (a === 20 && b >= 17) || a > 20 ? 0 : 1)' || { \
+		echo "make test needs Node.js 18+ and npm: node $$(node --version) is too old (Spectral needs ^18.18 or >=20.17)" >&2; exit 1; }
+	cd tools && npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
 
 check-fmt:
 	@out=$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -51,8 +68,10 @@ vet:
 
 # Unit tests and the end-to-end test (e2e/ builds the real binary and drives
 # it as the Functions host does). -race needs cgo, and so a C compiler.
+# ENTRAFUNC_REQUIRE_TOOLS=1 makes a missing connector tool fail the e2e tests
+# that need it instead of skipping them (a bare go test still skips).
 unit:
-	$(HOST_ENV) CGO_ENABLED=1 $(GO) test -race -count=1 ./...
+	$(HOST_ENV) CGO_ENABLED=1 ENTRAFUNC_REQUIRE_TOOLS=1 $(GO) test -race -count=1 ./...
 
 # Short fuzzing runs of every decoder of untrusted input.
 FUZZTIME ?= 20s

@@ -206,9 +206,9 @@ func TestRouteLevelPolicy(t *testing.T) {
 	}
 	routes := []Route{
 		// Extra comes first: its additions must not leak into later routes.
-		{Function: "Extra", Methods: []string{http.MethodGet}, OperationID: "Extra", Summary: "Extra", Scopes: []string{"extra"}, Handler: text("extra")},
-		{Function: "Admin", Methods: []string{http.MethodGet}, OperationID: "Admin", Summary: "Admin", Roles: []string{"Admin"}, Handler: text("admin")},
-		{Function: "Plain", Methods: []string{http.MethodGet}, OperationID: "Plain", Summary: "Plain", Handler: text("plain")},
+		{Function: "Extra", Methods: []string{http.MethodGet}, Scopes: []string{"extra"}, Handler: text("extra")},
+		{Function: "Admin", Methods: []string{http.MethodGet}, Roles: []string{"Admin"}, Handler: text("admin")},
+		{Function: "Plain", Methods: []string{http.MethodGet}, Handler: text("plain")},
 	}
 	// Spare capacity would let an appending Require write into the shared
 	// backing array.

@@ -163,7 +163,7 @@ func TestChunkedHelperHidesLength(t *testing.T) {
 	// The chunked cases above rely on httptest treating an unknown reader
 	// as a body of unknown length.
 	f := newFixture(t, func(o *Options) {
-		o.Routes = []Route{{Function: "Len", Methods: []string{http.MethodPost}, OperationID: "Len", Summary: "Len",
+		o.Routes = []Route{{Function: "Len", Methods: []string{http.MethodPost},
 			Handler: func(Deps) http.Handler {
 				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					if r.ContentLength != -1 {

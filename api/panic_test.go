@@ -15,7 +15,7 @@ func panicking(v any) func(Deps) http.Handler {
 
 func panicRoutes(v any) []Route {
 	return append(Routes(), Route{
-		Function: "Boom", Methods: []string{http.MethodGet}, OperationID: "Boom", Summary: "Panics",
+		Function: "Boom", Methods: []string{http.MethodGet},
 		Handler: panicking(v),
 	})
 }

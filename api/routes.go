@@ -17,8 +17,8 @@ type Deps struct {
 
 // Route is one function of the app. [Routes] is the single declaration of
 // the API surface: the router serves it, the tests check the function.json
-// files against it, and its descriptions are there for the connector
-// definition to be generated from.
+// files against it, and the connector generator (package connector) writes
+// the custom connector from its actions.
 type Route struct {
 	// Function is the function's name: its folder holds function.json and
 	// it is served at /api/{Function}, matched case-insensitively as the
@@ -26,11 +26,8 @@ type Route struct {
 	Function string
 	// Methods are the HTTP methods function.json allows.
 	Methods []string
-	// OperationID, Summary and Description describe the operation in the
-	// connector definition.
-	OperationID string
-	Summary     string
-	Description string
+	// Action is the route as the custom connector presents it.
+	Action Action
 	// Scopes and Roles are required on this route in addition to the
 	// configured policy.
 	Scopes []string
@@ -46,20 +43,42 @@ func (rt Route) Path() string { return RoutePrefix + "/" + rt.Function }
 func Routes() []Route {
 	return []Route{
 		{
-			Function:    "Hello",
-			Methods:     []string{http.MethodGet, http.MethodPost},
-			OperationID: "Hello",
-			Summary:     "Say hello",
-			Description: "Greets the name given in the query string or the JSON body, as the Azure Functions HTTP trigger template does.",
-			Handler:     func(Deps) http.Handler { return handleHello() },
+			Function: "Hello",
+			Methods:  []string{http.MethodGet, http.MethodPost},
+			Handler:  func(Deps) http.Handler { return handleHello() },
+			Action: Action{
+				Method:      http.MethodPost,
+				OperationID: "SayHello",
+				Summary:     "Say hello",
+				Description: "Returns a greeting for the name given, as the Azure Functions HTTP trigger template does.",
+				Visibility:  VisibilityImportant,
+				Body:        helloRequest,
+				Response: Response{
+					Description: "The greeting.",
+					ContentType: "text/plain",
+					Text:        &Field{Title: "Greeting", Description: "The greeting, as one line of text."},
+				},
+				Errors:  []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusRequestEntityTooLarge, http.StatusServiceUnavailable},
+				Example: Example{Body: `{"name": "Marc"}`, Text: "Hello, Marc" + helloSuffix},
+			},
 		},
 		{
-			Function:    "Me",
-			Methods:     []string{http.MethodGet},
-			OperationID: "Me",
-			Summary:     "Who am I",
-			Description: "Describes the signed-in caller whose identity the call carries.",
-			Handler:     func(Deps) http.Handler { return handleMe() },
+			Function: "Me",
+			Methods:  []string{http.MethodGet},
+			Handler:  func(Deps) http.Handler { return handleMe() },
+			Action: Action{
+				Method:      http.MethodGet,
+				OperationID: "GetCaller",
+				Summary:     "Get the signed-in caller",
+				Description: "Returns the caller whose identity the call carries, as the API sees it: tenant, object ID, scopes, roles and groups.",
+				Visibility:  VisibilityAdvanced,
+				Response: Response{
+					Description: "The caller.",
+					ContentType: "application/json",
+					Object:      principalObject(),
+				},
+				Errors: []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusServiceUnavailable},
+			},
 		},
 	}
 }

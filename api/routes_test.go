@@ -14,7 +14,6 @@ func TestRoutes(t *testing.T) {
 		t.Fatal("no routes")
 	}
 	paths := map[string]string{}
-	ops := map[string]string{}
 	for _, rt := range routes {
 		t.Run(rt.Function, func(t *testing.T) {
 			if rt.Function == "" || strings.ContainsAny(rt.Function, "/?#{} ") {
@@ -31,9 +30,6 @@ func TestRoutes(t *testing.T) {
 					t.Errorf("method %q repeats", m)
 				}
 			}
-			if rt.OperationID == "" || rt.Summary == "" {
-				t.Errorf("OperationID %q, Summary %q: both are required", rt.OperationID, rt.Summary)
-			}
 			if rt.Handler == nil {
 				t.Errorf("no Handler")
 			}
@@ -45,10 +41,6 @@ func TestRoutes(t *testing.T) {
 				t.Errorf("path %q collides with %q", rt.Path(), other)
 			}
 			paths[key] = rt.Path()
-			if other, ok := ops[strings.ToLower(rt.OperationID)]; ok {
-				t.Errorf("OperationID %q collides with %q", rt.OperationID, other)
-			}
-			ops[strings.ToLower(rt.OperationID)] = rt.OperationID
 		})
 	}
 }

@@ -9,9 +9,10 @@ import (
 	"time"
 
 	"github.com/entrafunc/entrafunc/auth"
+	"github.com/entrafunc/entrafunc/connector"
 )
 
-const checkUsage = `usage: handler check [--online]
+const checkUsage = `usage: handler check [--online] [--connector-resource URL]
 
 Validate the configuration in the environment, print the effective
 settings, and list every problem at once; exit 1 if there is any.
@@ -22,6 +23,11 @@ and print the issuers, key ids and metadata URLs, or the failure (a
 mistyped AUTH_TENANT_ID shows as Entra's AADSTS90002). That is for jwt mode
 and for easyauth with AUTH_EASYAUTH_VERIFY_TOKEN=true; other modes fetch
 nothing. check never serves.
+
+With --connector-resource, also check a connector's Resource URL against
+AUTH_AUDIENCES: a connector's token carries its Resource URL as aud, so a
+URL the API does not accept makes every call a 401. check names both and
+exits 1.
 `
 
 // onlineTimeout bounds handler check --online: above the keys' own load
@@ -33,6 +39,7 @@ const onlineTimeout = 20 * time.Second
 func check(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	f := newFlags("check", checkUsage, stdout, stderr)
 	online := f.Bool("online", false, "also fetch the tenant's metadata and signing keys")
+	resource := f.String("connector-resource", "", "a custom connector's Resource URL, to check against AUTH_AUDIENCES")
 	if help, err := f.parse(args); help || err != nil {
 		return err
 	}
@@ -46,10 +53,32 @@ func check(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	fmt.Fprintln(stdout, "configuration OK")
+	if *resource != "" {
+		if err := checkConnectorResource(cfg, *resource, stdout); err != nil {
+			return err
+		}
+	}
 	if !*online {
 		return nil
 	}
 	return checkOnline(ctx, cfg, stdout)
+}
+
+// checkConnectorResource says whether tokens a connector gets for
+// resource would pass the API's audience check.
+func checkConnectorResource(cfg config, resource string, stdout io.Writer) error {
+	if len(cfg.Audiences) == 0 {
+		// Easy Auth without AUTH_EASYAUTH_VERIFY_TOKEN: the platform checks
+		// the audience, against its own list.
+		fmt.Fprintf(stdout, "connector resource %s: not checked: AUTH_AUDIENCES is not set, so Easy Auth's allowed token audiences decide; make sure they list it\n", bounded(resource))
+		return nil
+	}
+	if err := connector.CheckResource(resource, cfg.Audiences); err != nil {
+		fmt.Fprintf(stdout, "WARNING: %v\n", err)
+		return fmt.Errorf("connector resource %s is not among AUTH_AUDIENCES", bounded(resource))
+	}
+	fmt.Fprintf(stdout, "connector resource %s: OK, among AUTH_AUDIENCES\n", bounded(resource))
+	return nil
 }
 
 // checkOnline loads the signing keys once, as the server would, and says

@@ -35,6 +35,9 @@ func runMain(t *testing.T, e env, args ...string) (code int, stdout, stderr stri
 
 func TestCommandLine(t *testing.T) {
 	dev := devTestEnv(t)
+	jwt := env{"AUTH_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47", "AUTH_AUDIENCES": "api://hello-fn,3f2a1b7c-5d4e-4f60-8a9b-0c1d2e3f4a5b"}
+	out := filepath.Join(t.TempDir(), "out")
+	const clientID = "0c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5"
 	cases := []struct {
 		name       string
 		args       []string
@@ -74,6 +77,30 @@ func TestCommandLine(t *testing.T) {
 		{name: "check argument", args: []string{"check", "now"}, env: dev, code: 2, stderrOnce: `unexpected argument "now"`, quietOut: true},
 		{name: "check misconfigured", args: []string{"check"}, env: env{}, code: 1, stdout: []string{"AUTH_MODE"}, stderrOnce: "no authentication is configured"},
 		{name: "check", args: []string{"check"}, env: dev, stdout: []string{"configuration OK"}},
+
+		{name: "check connector resource", args: []string{"check", "--connector-resource", "api://hello-fn"}, env: jwt, stdout: []string{"configuration OK", `connector resource "api://hello-fn": OK`}},
+		{name: "check connector resource refused", args: []string{"check", "--connector-resource", "https://hello-fn.azurewebsites.net"}, env: jwt, code: 1,
+			stdout:     []string{"WARNING:", `Resource URL "https://hello-fn.azurewebsites.net" is not among AUTH_AUDIENCES ("api://hello-fn", "3f2a1b7c-5d4e-4f60-8a9b-0c1d2e3f4a5b")`, "v1", "aud is the Resource URL exactly"},
+			stderrOnce: "is not among AUTH_AUDIENCES"},
+		{name: "check connector resource, trailing slash", args: []string{"check", "--connector-resource", "api://hello-fn/"}, env: jwt, code: 1, stdout: []string{"only in letter case or a trailing slash"}},
+		{name: "check connector resource behind Easy Auth", args: []string{"check", "--connector-resource", "api://hello-fn"},
+			env: env{"WEBSITE_AUTH_ENABLED": "true", "AUTH_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47"}, stdout: []string{"not checked", "Easy Auth's allowed token audiences"}},
+
+		{name: "connector -h", args: []string{"connector", "-h"}, stdout: []string{"usage: handler connector", "--out", "WEBSITE_HOSTNAME", "AUTH_AUDIENCES", "-client-id", "-resource", "-tenant", "-title", "-name"}},
+		{name: "connector", args: []string{"connector", "--out", out, "--host", "hello-fn.azurewebsites.net", "--client-id", clientID}, env: jwt,
+			stdout: []string{"wrote " + filepath.Join(out, "apiDefinition.swagger.json"), "wrote " + filepath.Join(out, "apiProperties.json"),
+				"wrote " + filepath.Join(out, "HelloFunction.postman_collection.json"), "wrote " + filepath.Join(out, "settings.json"),
+				"Resource URL    api://hello-fn", "https://global.consent.azure-apim.net/redirect/hellofunction", "paconn create", "pac connector create", "newman run"}},
+		{name: "connector from WEBSITE_HOSTNAME and a sole allowed client", args: []string{"connector", "--out", out},
+			env:    env{"WEBSITE_HOSTNAME": "hello-fn.azurewebsites.net", "AUTH_AUDIENCES": "api://hello-fn", "AUTH_ALLOWED_CLIENT_APPS": clientID},
+			stdout: []string{"Client ID       " + clientID, "Resource URL    api://hello-fn"}},
+		{name: "connector resource refused", args: []string{"connector", "--out", out, "--host", "h.example", "--client-id", clientID, "--resource", "https://hello-fn.azurewebsites.net"}, env: jwt, code: 1,
+			stderrOnce: `Resource URL "https://hello-fn.azurewebsites.net" is not among AUTH_AUDIENCES ("api://hello-fn", "3f2a1b7c-5d4e-4f60-8a9b-0c1d2e3f4a5b")`, quietOut: true},
+		{name: "connector client refused", args: []string{"connector", "--out", out, "--host", "h.example", "--client-id", clientID}, env: env{"AUTH_AUDIENCES": "api://hello-fn", "AUTH_ALLOWED_CLIENT_APPS": "11111111-2222-4333-8444-555555555555"}, code: 1,
+			stderrOnce: "not among AUTH_ALLOWED_CLIENT_APPS", quietOut: true},
+		{name: "connector missing values", args: []string{"connector", "--out", out}, code: 2,
+			stderr: []string{"3 configuration problem(s)", "the host is required", "the client id is required", "the Resource URL is required", "usage: handler connector"}, quietOut: true},
+		{name: "connector argument", args: []string{"connector", "x"}, code: 2, stderrOnce: `unexpected argument "x"`, quietOut: true},
 
 		{name: "version", args: []string{"version"}, stdout: []string{"handler ", runtime.Version()}},
 		{name: "version -h", args: []string{"version", "-h"}, stdout: []string{"usage: handler version"}},

@@ -7,7 +7,9 @@
 //	                          environment says, and print a curl that works
 //	handler token [--dev]     print a development access token
 //	handler check [--online]  validate the configuration, print the effective
-//	                          settings; --online also loads the signing keys
+//	                          settings; --online also loads the signing keys;
+//	                          --connector-resource URL checks a Resource URL
+//	handler connector         write the custom connector's files (--out DIR)
 //	handler version           print the module version, VCS revision and Go version
 //	handler help [command]    print the usage, or a command's
 //

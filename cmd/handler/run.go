@@ -17,7 +17,9 @@ commands:
             AUTH_* settings, and print a request that works (make dev)
   token     print a development access token
   check     validate the configuration and print the effective settings;
-            --online also fetches the tenant's signing keys
+            --online also fetches the tenant's signing keys;
+            --connector-resource checks a connector's Resource URL
+  connector write the Power Platform custom connector for this API
   version   print the build's version, revision and Go version
   help      print this help, or a command's: handler help token
 
@@ -49,6 +51,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return token(rest, getenv, stdout, stderr)
 	case "check":
 		return check(ctx, rest, getenv, stdout, stderr)
+	case "connector":
+		return connectorCommand(rest, getenv, stdout, stderr)
 	case "version":
 		return version(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":

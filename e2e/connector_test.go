@@ -1,0 +1,209 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The connector as `handler connector` writes it, for an API that accepts
+// api://hello-fn and admits one client app.
+const (
+	connectorHost     = "hello-fn.azurewebsites.net"
+	connectorClientID = "3f2a1b7c-5d4e-4f60-8a9b-0c1d2e3f4a5b"
+	connectorResource = "api://hello-fn"
+)
+
+// writeConnector runs the built binary's connector command and returns
+// the directory it wrote.
+func writeConnector(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "connector")
+	cmd := exec.Command(handlerBin, "connector", "--out", dir, "--host", connectorHost)
+	cmd.Env = environ(map[string]string{
+		"AUTH_AUDIENCES":           connectorResource + ",3f2a1b7c-0000-4000-8000-00000000000a",
+		"AUTH_ALLOWED_CLIENT_APPS": connectorClientID,
+	})
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("handler connector: %v\n%s", err, out)
+	}
+	for _, want := range []string{"Resource URL    " + connectorResource, "Client ID       " + connectorClientID, "redirect/hellofunction"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("handler connector output lacks %q:\n%s", want, out)
+		}
+	}
+	return dir
+}
+
+func TestConnectorDefinitionPassesTheTools(t *testing.T) {
+	dir := writeConnector(t)
+	def := filepath.Join(dir, "apiDefinition.swagger.json")
+	swaggerCLIValidate(t, def)
+	spectralLint(t, def)
+	validateAgainstSchema(t, "apiDefinition.swagger.schema.json", swaggerWidenings, def)
+}
+
+func TestConnectorPropertiesPassTheSchema(t *testing.T) {
+	dir := writeConnector(t)
+	props := filepath.Join(dir, "apiProperties.json")
+	validateAgainstSchema(t, "paconn-apiProperties.schema.json", apiPropertiesWidenings, props)
+	validateAgainstSchema(t, "paconn-settings.schema.json", nil, filepath.Join(dir, "settings.json"))
+
+	// Each widening is needed: without it the schema refuses the file,
+	// at the very member the widening names.
+	for i, w := range apiPropertiesWidenings {
+		others := append(append([]widening(nil), apiPropertiesWidenings[:i]...), apiPropertiesWidenings[i+1:]...)
+		out := schemaErrors(t, "paconn-apiProperties.schema.json", others, props)
+		if out == "" {
+			t.Errorf("widening %q: the generated file passes without it; drop the widening", w.name)
+		}
+	}
+}
+
+func TestConnectorCollectionPassesNewman(t *testing.T) {
+	p := start(t, devEnv(t))
+	dir := writeConnector(t)
+	col := filepath.Join(dir, "HelloFunction.postman_collection.json")
+	tok := p.token()
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"env vars", []string{"--env-var", "baseUrl=" + p.base, "--env-var", "token=" + tok}},
+		{"global vars", []string{"--global-var", "baseUrl=" + p.base, "--global-var", "token=" + tok}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			report := filepath.Join(t.TempDir(), "report.json")
+			out, err := newmanRun(t, col, append(tc.args, "--reporters", "cli,json", "--reporter-json-export", report)...)
+			if err != nil {
+				t.Fatalf("newman: %v\n%s", err, out)
+			}
+			r := readNewmanReport(t, report)
+			// Two requests, each with its status, content type and body
+			// checks: the run must have asserted, not just called.
+			if r.Run.Stats.Requests.Total != 2 || r.Run.Stats.Assertions.Failed != 0 || r.Run.Stats.Assertions.Total < 6 {
+				t.Errorf("requests %d, assertions %d (failed %d); want 2 requests, at least 6 assertions, none failed\n%s",
+					r.Run.Stats.Requests.Total, r.Run.Stats.Assertions.Total, r.Run.Stats.Assertions.Failed, out)
+			}
+		})
+	}
+
+	// The assertions can fail: a token without the required scope gets
+	// 403, and a caller without variables is told what to set.
+	t.Run("refused token fails the run", func(t *testing.T) {
+		out, err := newmanRun(t, col, "--env-var", "baseUrl="+p.base, "--env-var", "token="+p.token("--scope", "none"))
+		if err == nil || !strings.Contains(out, "status is 200") {
+			t.Errorf("newman passed with a token lacking the scope:\n%s", out)
+		}
+	})
+	t.Run("missing variables fail the run", func(t *testing.T) {
+		out, err := newmanRun(t, col, "--env-var", "token="+tok)
+		if err == nil || !strings.Contains(out, "set the baseUrl variable") {
+			t.Errorf("newman without baseUrl: err %v\n%s", err, out)
+		}
+	})
+}
+
+func TestTutorialCollectionPassesNewman(t *testing.T) {
+	// The tutorial's own Postman collection (v1, as the tutorial gives it),
+	// with only its host and a bearer token changed, gets the tutorial's
+	// example response to the letter.
+	p := start(t, devEnv(t))
+	raw, err := os.ReadFile(filepath.Join("testdata", "tutorial-custom-connector.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var col map[string]any
+	if err := json.Unmarshal(raw, &col); err != nil {
+		t.Fatal(err)
+	}
+	requests := col["requests"].([]any)
+	if len(requests) != 1 {
+		t.Fatalf("the tutorial's collection has %d requests, want 1", len(requests))
+	}
+	req := requests[0].(map[string]any)
+	const tutorialBase = "http://localhost:7071"
+	url := req["url"].(string)
+	if !strings.HasPrefix(url, tutorialBase+"/") {
+		t.Fatalf("the tutorial's request goes to %q", url)
+	}
+	req["url"] = p.base + strings.TrimPrefix(url, tutorialBase)
+	auth := "Bearer " + p.token("--name", "Marc")
+	req["headers"] = req["headers"].(string) + "Authorization: " + auth + "\n"
+	req["headerData"] = append(req["headerData"].([]any), map[string]any{"key": "Authorization", "value": auth, "description": "", "type": "text"})
+	want := req["responses"].([]any)[0].(map[string]any)["text"].(string)
+
+	edited := filepath.Join(t.TempDir(), "tutorial.json")
+	b, _ := json.Marshal(col)
+	if err := os.WriteFile(edited, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	report := filepath.Join(t.TempDir(), "report.json")
+	out, err := newmanRun(t, edited, "--reporters", "cli,json", "--reporter-json-export", report)
+	if err != nil {
+		t.Fatalf("newman: %v\n%s", err, out)
+	}
+	r := readNewmanReport(t, report)
+	if len(r.Run.Executions) != 1 {
+		t.Fatalf("%d executions, want 1\n%s", len(r.Run.Executions), out)
+	}
+	got := r.Run.Executions[0].Response
+	if got.Code != 200 || string(got.Stream.Data) != want {
+		t.Errorf("the tutorial's request got %d %q, want 200 %q", got.Code, got.Stream.Data, want)
+	}
+	if want != "Hello, Marc. This HTTP triggered function executed successfully." {
+		t.Errorf("the tutorial's example response is %q", want)
+	}
+}
+
+// newmanReport is what the tests read of newman's JSON report.
+type newmanReport struct {
+	Run struct {
+		Stats struct {
+			Requests   struct{ Total, Failed int } `json:"requests"`
+			Assertions struct{ Total, Failed int } `json:"assertions"`
+		} `json:"stats"`
+		Executions []struct {
+			Response struct {
+				Code   int `json:"code"`
+				Stream struct {
+					Data bytesArray `json:"data"`
+				} `json:"stream"`
+			} `json:"response"`
+		} `json:"executions"`
+	} `json:"run"`
+}
+
+// bytesArray decodes a Node Buffer serialised as an array of numbers.
+type bytesArray []byte
+
+func (b *bytesArray) UnmarshalJSON(data []byte) error {
+	var nums []int
+	if err := json.Unmarshal(data, &nums); err != nil {
+		return err
+	}
+	out := make([]byte, len(nums))
+	for i, n := range nums {
+		out[i] = byte(n)
+	}
+	*b = out
+	return nil
+}
+
+func readNewmanReport(t *testing.T, path string) newmanReport {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r newmanReport
+	if err := json.NewDecoder(bytes.NewReader(raw)).Decode(&r); err != nil {
+		t.Fatalf("newman's report: %v", err)
+	}
+	return r
+}
