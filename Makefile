@@ -53,9 +53,9 @@ tools: $(TOOLS_STAMP)
 
 $(TOOLS_STAMP): tools/package.json tools/package-lock.json
 	@command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || { \
-		echo "make test needs Node.js 18+ and npm: node or npm is not on PATH (on Debian: apt-get install nodejs npm)" >&2; exit 1; }
+		echo "make test needs Node.js 18.18+ or 20.17+, and npm: node or npm is not on PATH (on Debian: apt-get install nodejs npm)" >&2; exit 1; }
 	@node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit((a === 18 && b >= 18) || (a === 20 && b >= 17) || a > 20 ? 0 : 1)' || { \
-		echo "make test needs Node.js 18+ and npm: node $$(node --version) is too old (Spectral needs ^18.18 or >=20.17)" >&2; exit 1; }
+		echo "make test needs Node.js 18.18+ or 20.17+, and npm: node $$(node --version) is outside that (Spectral needs ^18.18 or >=20.17)" >&2; exit 1; }
 	cd tools && npm ci --no-audit --no-fund --ignore-scripts
 	touch $@
 
@@ -70,7 +70,7 @@ vet:
 # it as the Functions host does). -race needs cgo, and so a C compiler.
 # ENTRAFUNC_REQUIRE_TOOLS=1 makes a missing connector tool fail the e2e tests
 # that need it instead of skipping them (a bare go test still skips).
-unit:
+unit: tools
 	$(HOST_ENV) CGO_ENABLED=1 ENTRAFUNC_REQUIRE_TOOLS=1 $(GO) test -race -count=1 ./...
 
 # Short fuzzing runs of every decoder of untrusted input.

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/entrafunc/entrafunc/auth"
 )
@@ -172,6 +173,22 @@ func quoteAll(v []string) []string {
 	return out
 }
 
+// DefaultName is the name a connector titled title gets by default: its
+// ASCII letters, digits and hyphens, or "Connector" when that leaves no
+// name.
+func DefaultName(title string) string {
+	n := strings.Map(func(r rune) rune {
+		if r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-') {
+			return r
+		}
+		return -1
+	}, title)
+	if !namePattern.MatchString(n) {
+		return "Connector"
+	}
+	return n
+}
+
 // RedirectURL is the redirect URL to register on the connector's app
 // registration for a connector named name.
 func RedirectURL(name string) string {
@@ -189,7 +206,7 @@ func (c Config) withDefaults() (Config, []error) {
 	c.TenantID = or(c.TenantID, DefaultTenant)
 	c.Title = or(c.Title, DefaultTitle)
 	c.Description = or(c.Description, DefaultDescription)
-	c.Name = or(c.Name, strings.Join(strings.Fields(c.Title), ""))
+	c.Name = or(c.Name, DefaultName(c.Title))
 	if c.Host != "" {
 		c.Website = or(c.Website, "https://"+c.Host)
 	}
@@ -224,8 +241,8 @@ func (c Config) withDefaults() (Config, []error) {
 		bad("the Resource URL is required: the API's App ID URI (api://…) or client id, one of AUTH_AUDIENCES")
 	case strings.TrimSpace(c.Resource) != c.Resource || strings.ContainsAny(c.Resource, " \t\r\n"):
 		bad("Resource URL %q holds spaces", c.Resource)
-	case !auth.IsGUID(c.Resource) && !isAbsoluteURI(c.Resource):
-		bad("Resource URL %q is neither an absolute URI (api://… or https://…) nor a client id", c.Resource)
+	case !auth.IsGUID(c.Resource) && !isAppIDURI(c.Resource):
+		bad("Resource URL %q is neither an App ID URI (api://…, https://… or urn:…) nor a client id", c.Resource)
 	}
 	switch t := c.TenantID; {
 	case t == "common" || t == "organizations" || auth.IsGUID(t):
@@ -233,10 +250,15 @@ func (c Config) withDefaults() (Config, []error) {
 	default:
 		bad("tenant %q: want common, organizations, a tenant id or a verified domain", t)
 	}
-	if n := len(c.Title); n > 30 || !endsAlnum(c.Title) || reservedWords.MatchString(c.Title) {
+	for _, v := range []struct{ what, v string }{{"title", c.Title}, {"description", c.Description}, {"publisher", c.Publisher}} {
+		if i := strings.IndexFunc(v.v, invisible); i >= 0 {
+			bad("%s holds a control or formatting character at byte %d", v.what, i)
+		}
+	}
+	if n := utf8.RuneCountInString(c.Title); n > 30 || !endsAlnum(c.Title) || reservedWords.MatchString(c.Title) {
 		bad("title %q: at most 30 characters, ending with a letter or digit, without API, Connector or a Power Platform product name", c.Title)
 	}
-	if n := len(c.Description); n < 30 || n > 500 {
+	if n := utf8.RuneCountInString(c.Description); n < 30 || n > 500 {
 		bad("description: 30 to 500 characters, not %d", n)
 	}
 	if !namePattern.MatchString(c.Name) {
@@ -263,7 +285,7 @@ func (c Config) withDefaults() (Config, []error) {
 			bad("category %q is not one of %s", cat, strings.Join(Categories, ", "))
 		}
 	}
-	if c.Publisher == "" || len(c.Publisher) > 100 {
+	if n := utf8.RuneCountInString(c.Publisher); n == 0 || n > 100 {
 		bad("publisher: 1 to 100 characters")
 	}
 	if !colorRule.MatchString(c.BrandColor) {
@@ -286,16 +308,28 @@ func (c Config) withDefaults() (Config, []error) {
 	return c, errs
 }
 
-func isAbsoluteURI(s string) bool {
+// isAppIDURI accepts the forms Entra ID takes for an App ID URI:
+// api://…, https://… (a verified domain) and urn:….
+func isAppIDURI(s string) bool {
 	u, err := url.Parse(s)
-	return err == nil && u.Scheme != "" && (u.Host != "" || u.Opaque != "")
-}
-
-func endsAlnum(s string) bool {
-	if s == "" {
+	if err != nil {
 		return false
 	}
-	r := rune(s[len(s)-1])
+	switch u.Scheme {
+	case "api", "https":
+		return u.Host != ""
+	case "urn":
+		return u.Opaque != ""
+	}
+	return false
+}
+
+// invisible reports characters that would not show, or would reorder
+// the text, where Power Platform displays it.
+func invisible(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }
+
+func endsAlnum(s string) bool {
+	r, _ := utf8.DecodeLastRuneInString(s)
 	return unicode.IsLetter(r) || unicode.IsDigit(r)
 }
 

@@ -21,7 +21,11 @@ func TestConfigRefused(t *testing.T) {
 		{"path in host", func(c *Config) { c.Host = "hello-fn.azurewebsites.net/api" }, []string{"is not a host name"}, ErrInvalidConfig},
 		{"client id not a GUID", func(c *Config) { c.ClientID = "hello" }, []string{`client id "hello"`}, ErrInvalidConfig},
 		{"resource with space", func(c *Config) { c.Resource = "api://hello fn" }, []string{"holds spaces"}, ErrInvalidConfig},
-		{"relative resource", func(c *Config) { c.Resource = "hello-fn" }, []string{"neither an absolute URI"}, ErrInvalidConfig},
+		{"relative resource", func(c *Config) { c.Resource = "hello-fn" }, []string{"neither an App ID URI"}, ErrInvalidConfig},
+		{"javascript resource", func(c *Config) { c.Resource = "javascript:alert(1)" }, []string{"neither an App ID URI"}, ErrInvalidConfig},
+		{"title with a newline", func(c *Config) { c.Title = "Hello\nWorld" }, []string{"title holds a control"}, ErrInvalidConfig},
+		{"publisher with a bidi override", func(c *Config) { c.Publisher = "Contoso\u202e" }, []string{"publisher holds a control or formatting"}, ErrInvalidConfig},
+		{"description with a tab", func(c *Config) { c.Description = DefaultDescription + "\t" }, []string{"description holds"}, ErrInvalidConfig},
 		{"tenant", func(c *Config) { c.TenantID = "not a tenant" }, []string{"tenant"}, ErrInvalidConfig},
 		{"title with API", func(c *Config) { c.Title = "Hello API" }, []string{`title "Hello API"`}, ErrInvalidConfig},
 		{"title with Connector", func(c *Config) { c.Title = "Hello connector" }, []string{"title"}, ErrInvalidConfig},
@@ -74,6 +78,9 @@ func TestConfigAccepted(t *testing.T) {
 		{"host with port", func(c *Config) { c.Host = "localhost:7071" }},
 		{"two categories", func(c *Config) { c.Categories = []string{"IT Operations", "Productivity"} }},
 		{"title with a word containing api", func(c *Config) { c.Title = "Rapid Greetings" }},
+		{"title ending in an accented letter", func(c *Config) { c.Title = "Café" }},
+		{"30 characters, more bytes", func(c *Config) { c.Title = strings.Repeat("é", 30) }},
+		{"urn resource", func(c *Config) { c.Resource = "urn:contoso:hello" }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := goldenConfig

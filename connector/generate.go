@@ -42,12 +42,19 @@ func Generate(cfg Config, routes []api.Route) ([]File, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	// One connection token serves every action, so the connection asks
+	// for every scope any route requires; each operation still says what
+	// it needs.
+	base := cfg.Scopes
+	for _, rt := range routes {
+		cfg.Scopes = routeScopes(cfg.Scopes, rt.Scopes)
+	}
 	var files []File
 	for _, f := range []struct {
 		name string
 		v    any
 	}{
-		{APIDefinitionFile, definition(cfg, routes)},
+		{APIDefinitionFile, definition(cfg, base, routes)},
 		{APIPropertiesFile, properties(cfg)},
 		{CollectionFile(cfg.Name), collection(cfg, routes)},
 		{SettingsFile, settings(cfg)},
@@ -198,7 +205,7 @@ type metadata struct {
 // securityName names the one security scheme.
 const securityName = "oauth2_auth"
 
-func definition(c Config, routes []api.Route) swagger {
+func definition(c Config, baseScopes []string, routes []api.Route) swagger {
 	login := DefaultLoginURI + "/" + c.TenantID + "/oauth2/"
 	scopes := map[string]string{}
 	for _, s := range c.Scopes {
@@ -222,7 +229,7 @@ func definition(c Config, routes []api.Route) swagger {
 			AuthorizationURL: login + "authorize", TokenURL: login + "token",
 			Scopes: scopes,
 		}},
-		Security: []map[string][]string{{securityName: c.Scopes}},
+		Security: []map[string][]string{{securityName: baseScopes}},
 		Tags:     []struct{}{},
 		Metadata: []metadata{
 			{"Website", c.Website},
@@ -260,6 +267,9 @@ func definition(c Config, routes []api.Route) swagger {
 			d.Definitions[a.Response.Object.Name] = objectSchema(a.Response.Object)
 		}
 		o.Responses["200"] = ok
+		if len(a.Errors) > 0 {
+			o.Produces = append(o.Produces, "application/problem+json")
+		}
 		for _, status := range a.Errors {
 			r := response{Description: api.ErrorDescription(status), Schema: &schema{Ref: ref(api.ProblemObject().Name)}}
 			switch status {
@@ -273,11 +283,8 @@ func definition(c Config, routes []api.Route) swagger {
 			o.Responses[strconv.Itoa(status)] = r
 			needProblem = true
 		}
-		if extra := routeScopes(c.Scopes, rt.Scopes); len(extra) > len(c.Scopes) {
-			o.Security = []map[string][]string{{securityName: extra}}
-			for _, s := range extra {
-				scopes[s] = scopeDescription(s)
-			}
+		if own := routeScopes(baseScopes, rt.Scopes); len(own) > len(baseScopes) {
+			o.Security = []map[string][]string{{securityName: own}}
 		}
 		d.Paths["/"+rt.Function] = map[string]op{strings.ToLower(a.Method): o}
 	}

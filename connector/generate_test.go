@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -122,8 +124,22 @@ func TestEveryRouteIsAnAction(t *testing.T) {
 			} `json:"request"`
 		} `json:"item"`
 	}
-	json.Unmarshal(files[0].Data, &def)
-	json.Unmarshal(files[2].Data, &col)
+	var props struct {
+		Properties struct {
+			ConnectionParameters struct {
+				Token struct {
+					OAuthSettings struct {
+						Scopes []string `json:"scopes"`
+					} `json:"oAuthSettings"`
+				} `json:"token"`
+			} `json:"connectionParameters"`
+		} `json:"properties"`
+	}
+	for i, v := range []any{&def, &props, &col} {
+		if err := json.Unmarshal(files[i].Data, v); err != nil {
+			t.Fatalf("%s: %v", files[i].Name, err)
+		}
+	}
 	if len(def.Paths) != len(routes) || len(col.Item) != len(routes) {
 		t.Fatalf("%d paths and %d requests for %d routes", len(def.Paths), len(col.Item), len(routes))
 	}
@@ -142,6 +158,13 @@ func TestEveryRouteIsAnAction(t *testing.T) {
 	}
 	if _, ok := def.SecurityDefinitions[securityName].Scopes["Echo.Read"]; !ok {
 		t.Errorf("Echo.Read is not among the declared scopes")
+	}
+	// One connection token serves every action: the connection asks for
+	// every scope an operation requires, and the definition declares them.
+	asked := props.Properties.ConnectionParameters.Token.OAuthSettings.Scopes
+	declared := slices.Sorted(maps.Keys(def.SecurityDefinitions[securityName].Scopes))
+	if strings.Join(asked, " ") != "user_impersonation Echo.Read" || !slices.Equal(slices.Sorted(slices.Values(asked)), declared) {
+		t.Errorf("the connection asks for %v, the definition declares %v", asked, declared)
 	}
 	if def.Paths["/Hello"]["post"].Security != nil {
 		t.Errorf("Hello has its own security, but needs only the API's scopes")

@@ -96,9 +96,16 @@ func TestConnectorCollectionPassesNewman(t *testing.T) {
 	// The assertions can fail: a token without the required scope gets
 	// 403, and a caller without variables is told what to set.
 	t.Run("refused token fails the run", func(t *testing.T) {
-		out, err := newmanRun(t, col, "--env-var", "baseUrl="+p.base, "--env-var", "token="+p.token("--scope", "none"))
-		if err == nil || !strings.Contains(out, "status is 200") {
-			t.Errorf("newman passed with a token lacking the scope:\n%s", out)
+		report := filepath.Join(t.TempDir(), "report.json")
+		out, err := newmanRun(t, col, "--env-var", "baseUrl="+p.base, "--env-var", "token="+p.token("--scope", "none"),
+			"--reporters", "cli,json", "--reporter-json-export", report)
+		if err == nil {
+			t.Fatalf("newman passed with a token lacking the scope:\n%s", out)
+		}
+		r := readNewmanReport(t, report)
+		if r.Run.Stats.Assertions.Failed < 2 || len(r.Run.Executions) != 2 || r.Run.Executions[0].Response.Code != 403 {
+			t.Errorf("want both requests refused with 403 and their checks failed; failed %d of %d\n%s",
+				r.Run.Stats.Assertions.Failed, r.Run.Stats.Assertions.Total, out)
 		}
 	})
 	t.Run("missing variables fail the run", func(t *testing.T) {
@@ -133,7 +140,8 @@ func TestTutorialCollectionPassesNewman(t *testing.T) {
 		t.Fatalf("the tutorial's request goes to %q", url)
 	}
 	req["url"] = p.base + strings.TrimPrefix(url, tutorialBase)
-	auth := "Bearer " + p.token("--name", "Marc")
+	// The token's user is not Marc: the greeting must come from the body.
+	auth := "Bearer " + p.token("--name", "Someone Else")
 	req["headers"] = req["headers"].(string) + "Authorization: " + auth + "\n"
 	req["headerData"] = append(req["headerData"].([]any), map[string]any{"key": "Authorization", "value": auth, "description": "", "type": "text"})
 	want := req["responses"].([]any)[0].(map[string]any)["text"].(string)
@@ -206,4 +214,49 @@ func readNewmanReport(t *testing.T, path string) newmanReport {
 		t.Fatalf("newman's report: %v", err)
 	}
 	return r
+}
+
+func TestConnectorDocsMatchTheCommand(t *testing.T) {
+	// docs/connector.md shows the command's real output, and names every
+	// flag the command has.
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "connector.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const prompt = "$ ./handler connector "
+	i := bytes.Index(doc, []byte(prompt))
+	if i < 0 {
+		t.Fatalf("docs/connector.md has no %q transcript", prompt)
+	}
+	line, rest, _ := strings.Cut(string(doc[i+len(prompt):]), "\n")
+	shown, _, _ := strings.Cut(rest, "```")
+
+	dir := t.TempDir()
+	cmd := exec.Command(handlerBin, append([]string{"connector"}, strings.Fields(line)...)...)
+	cmd.Dir, cmd.Env = dir, environ(nil)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s%s: %v\n%s", prompt, line, err, out)
+	}
+	if string(out) != shown {
+		t.Errorf("docs/connector.md shows:\n%s\nthe command prints:\n%s", shown, out)
+	}
+
+	help, _ := exec.Command(handlerBin, "connector", "-h").Output()
+	flags := 0
+	for _, l := range strings.Split(string(help), "\n") {
+		// The flag package lists each flag as "  -name type".
+		f, ok := strings.CutPrefix(l, "  -")
+		if !ok || strings.HasPrefix(f, "-") {
+			continue
+		}
+		flags++
+		name, _, _ := strings.Cut(f, " ")
+		if !bytes.Contains(doc, []byte("`--"+name)) {
+			t.Errorf("docs/connector.md does not name the flag --%s", name)
+		}
+	}
+	if flags < 10 {
+		t.Errorf("found %d flags in handler connector -h:\n%s", flags, help)
+	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -53,15 +54,15 @@ func check(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	fmt.Fprintln(stdout, "configuration OK")
+	// Both checks run, whatever the other found.
+	var failed []error
 	if *resource != "" {
-		if err := checkConnectorResource(cfg, *resource, stdout); err != nil {
-			return err
-		}
+		failed = append(failed, checkConnectorResource(cfg, *resource, stdout))
 	}
-	if !*online {
-		return nil
+	if *online {
+		failed = append(failed, checkOnline(ctx, cfg, stdout))
 	}
-	return checkOnline(ctx, cfg, stdout)
+	return errors.Join(failed...)
 }
 
 // checkConnectorResource says whether tokens a connector gets for
@@ -69,9 +70,10 @@ func check(ctx context.Context, args []string, getenv func(string) string, stdou
 func checkConnectorResource(cfg config, resource string, stdout io.Writer) error {
 	if len(cfg.Audiences) == 0 {
 		// Easy Auth without AUTH_EASYAUTH_VERIFY_TOKEN: the platform checks
-		// the audience, against its own list.
-		fmt.Fprintf(stdout, "connector resource %s: not checked: AUTH_AUDIENCES is not set, so Easy Auth's allowed token audiences decide; make sure they list it\n", bounded(resource))
-		return nil
+		// the audience, against a list this process cannot see. A check
+		// that could not check does not pass.
+		fmt.Fprintf(stdout, "connector resource %s: cannot check: AUTH_AUDIENCES is not set, so Easy Auth's allowed token audiences decide; set AUTH_AUDIENCES to the same list to check against it\n", bounded(resource))
+		return fmt.Errorf("connector resource %s: not checked: AUTH_AUDIENCES is not set", bounded(resource))
 	}
 	if err := connector.CheckResource(resource, cfg.Audiences); err != nil {
 		fmt.Fprintf(stdout, "WARNING: %v\n", err)

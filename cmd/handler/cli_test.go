@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -84,7 +85,8 @@ func TestCommandLine(t *testing.T) {
 			stderrOnce: "is not among AUTH_AUDIENCES"},
 		{name: "check connector resource, trailing slash", args: []string{"check", "--connector-resource", "api://hello-fn/"}, env: jwt, code: 1, stdout: []string{"only in letter case or a trailing slash"}},
 		{name: "check connector resource behind Easy Auth", args: []string{"check", "--connector-resource", "api://hello-fn"},
-			env: env{"WEBSITE_AUTH_ENABLED": "true", "AUTH_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47"}, stdout: []string{"not checked", "Easy Auth's allowed token audiences"}},
+			env: env{"WEBSITE_AUTH_ENABLED": "true", "AUTH_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47"}, code: 1,
+			stdout: []string{"cannot check", "Easy Auth's allowed token audiences"}, stderrOnce: "not checked: AUTH_AUDIENCES is not set"},
 
 		{name: "connector -h", args: []string{"connector", "-h"}, stdout: []string{"usage: handler connector", "--out", "WEBSITE_HOSTNAME", "AUTH_AUDIENCES", "-client-id", "-resource", "-tenant", "-title", "-name"}},
 		{name: "connector", args: []string{"connector", "--out", out, "--host", "hello-fn.azurewebsites.net", "--client-id", clientID}, env: jwt,
@@ -100,6 +102,11 @@ func TestCommandLine(t *testing.T) {
 			stderrOnce: "not among AUTH_ALLOWED_CLIENT_APPS", quietOut: true},
 		{name: "connector missing values", args: []string{"connector", "--out", out}, code: 2,
 			stderr: []string{"3 configuration problem(s)", "the host is required", "the client id is required", "the Resource URL is required", "usage: handler connector"}, quietOut: true},
+		{name: "connector categories with spaces", args: []string{"connector", "--out", out, "--host", "h.example", "--client-id", clientID, "--category", "IT Operations", "--category", "Productivity"}, env: jwt, stdout: []string{"wrote "}},
+		{name: "connector categories in one flag", args: []string{"connector", "--out", out, "--host", "h.example", "--client-id", clientID, "--category", "IT Operations; Data"}, env: jwt, stdout: []string{"wrote "}},
+		{name: "connector three categories", args: []string{"connector", "--out", out, "--host", "h.example", "--client-id", clientID, "--category", "AI;Data", "--category", "Finance"}, env: jwt, code: 2, stderrOnce: "at most two categories, not 3", quietOut: true},
+		{name: "connector empty --out", args: []string{"connector", "--out", "", "--host", "h.example", "--client-id", clientID}, env: jwt, code: 2, stderrOnce: "--out must name a directory", quietOut: true},
+		{name: "connector --out a file", args: []string{"connector", "--out", "cli_test.go", "--host", "h.example", "--client-id", clientID}, env: jwt, code: 2, stderrOnce: `--out "cli_test.go" is a file`, quietOut: true},
 		{name: "connector argument", args: []string{"connector", "x"}, code: 2, stderrOnce: `unexpected argument "x"`, quietOut: true},
 
 		{name: "version", args: []string{"version"}, stdout: []string{"handler ", runtime.Version()}},
@@ -443,5 +450,72 @@ func containsAll(t *testing.T, name, out string, wants []string) {
 		if !strings.Contains(out, w) {
 			t.Errorf("%s lacks %q:\n%s", name, w, out)
 		}
+	}
+}
+
+func TestConnectorCategories(t *testing.T) {
+	// Categories hold spaces: each --category is whole, or split on ";".
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--category", "IT Operations", "--category", "Productivity"}, "IT Operations;Productivity"},
+		{[]string{"--category", "IT Operations; Data"}, "IT Operations;Data"},
+		{nil, "Productivity"},
+	} {
+		out := filepath.Join(t.TempDir(), "out")
+		args := append([]string{"connector", "--out", out, "--host", "h.example", "--client-id", "0c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5", "--resource", "api://h"}, tc.args...)
+		if code, _, stderr := runMain(t, env{}, args...); code != 0 {
+			t.Fatalf("%v: exit %d: %s", tc.args, code, stderr)
+		}
+		b, err := os.ReadFile(filepath.Join(out, "apiDefinition.swagger.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var def struct {
+			Metadata []struct{ PropertyName, PropertyValue string } `json:"x-ms-connector-metadata"`
+		}
+		if err := json.Unmarshal(b, &def); err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		for _, m := range def.Metadata {
+			if m.PropertyName == "Categories" {
+				got = m.PropertyValue
+			}
+		}
+		if got != tc.want {
+			t.Errorf("%v: Categories %q, want %q", tc.args, got, tc.want)
+		}
+	}
+}
+
+func TestConnectorScopesFromTheEnvironment(t *testing.T) {
+	// The connection asks for the scopes the server requires.
+	out := filepath.Join(t.TempDir(), "out")
+	e := env{"AUTH_REQUIRED_SCOPES": "access_as_user  Greetings.Read", "AUTH_AUDIENCES": "api://h"}
+	if code, _, stderr := runMain(t, e, "connector", "--out", out, "--host", "h.example", "--client-id", "0c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5"); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "apiProperties.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p struct {
+		Properties struct {
+			ConnectionParameters struct {
+				Token struct {
+					OAuthSettings struct {
+						Scopes []string `json:"scopes"`
+					} `json:"oAuthSettings"`
+				} `json:"token"`
+			} `json:"connectionParameters"`
+		} `json:"properties"`
+	}
+	if err := json.Unmarshal(b, &p); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(p.Properties.ConnectionParameters.Token.OAuthSettings.Scopes, " "); got != "access_as_user Greetings.Read" {
+		t.Errorf("scopes %q, want AUTH_REQUIRED_SCOPES", got)
 	}
 }

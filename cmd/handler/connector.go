@@ -40,7 +40,7 @@ examples:
 func connectorCommand(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	f := newFlags("connector", connectorUsage, stdout, stderr)
 	var c connector.Config
-	var categories listFlag
+	var categories categoryFlag
 	out := f.String("out", filepath.Join("dist", "connector"), "the directory to write the files to")
 	f.StringVar(&c.Host, "host", getenv("WEBSITE_HOSTNAME"), "the function app's host name, such as hello-fn.azurewebsites.net")
 	f.StringVar(&c.ClientID, "client-id", "", "the application (client) id of the connector's app registration")
@@ -51,17 +51,13 @@ func connectorCommand(args []string, getenv func(string) string, stdout, stderr 
 	f.StringVar(&c.Publisher, "publisher", "", "the person or company publishing the connector (default: the title)")
 	f.StringVar(&c.Website, "website", "", "the connector's website, https (default: https://HOST)")
 	f.StringVar(&c.PrivacyPolicy, "privacy-policy", "", "the privacy policy's URL, https (default: the website)")
-	f.Var(&categories, "category", "a gallery category, at most two (default "+connector.DefaultCategory+")")
+	f.Var(&categories, "category", `a gallery category, such as "IT Operations"; at most two, repeated or separated by ";" (default `+connector.DefaultCategory+")")
 	f.StringVar(&c.BrandColor, "brand-color", connector.DefaultBrandColor, "the icon's background colour, #rrggbb")
 	f.StringVar(&c.Environment, "environment", "", "the Power Platform environment id for settings.json (default: none, give it to paconn)")
 	if help, err := f.parse(args); help || err != nil {
 		return err
 	}
-	// Categories hold spaces ("IT Operations"): the flag takes one per use,
-	// separated by semicolons as the definition writes them.
-	for _, v := range categories {
-		c.Categories = append(c.Categories, strings.TrimSpace(v))
-	}
+	c.Categories = categories
 	c.Audiences = splitList(getenv("AUTH_AUDIENCES"), ",")
 	c.AllowedClientApps = splitList(getenv("AUTH_ALLOWED_CLIENT_APPS"), ",")
 	c.Scopes = splitList(getenv("AUTH_REQUIRED_SCOPES"), " ")
@@ -70,6 +66,13 @@ func connectorCommand(args []string, getenv func(string) string, stdout, stderr 
 	}
 	if c.ClientID == "" && len(c.AllowedClientApps) == 1 {
 		c.ClientID = c.AllowedClientApps[0]
+	}
+
+	if *out == "" {
+		return f.fail(errors.New("--out must name a directory"))
+	}
+	if fi, err := os.Stat(*out); err == nil && !fi.IsDir() {
+		return f.fail(fmt.Errorf("--out %s is a file, not a directory", bounded(*out)))
 	}
 
 	routes := api.Routes()
@@ -85,12 +88,23 @@ func connectorCommand(args []string, getenv func(string) string, stdout, stderr 
 	}
 	for _, file := range files {
 		path := filepath.Join(*out, file.Name)
-		if err := os.WriteFile(path, file.Data, 0o644); err != nil {
+		if err := writeFile(path, file.Data); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "wrote %s\n", path)
 	}
 	printSecurity(stdout, c, *out, len(routes))
+	return nil
+}
+
+// categoryFlag collects gallery categories. They hold spaces ("IT
+// Operations"), so unlike listFlag it splits on semicolons only, as the
+// definition joins them.
+type categoryFlag []string
+
+func (c *categoryFlag) String() string { return strings.Join(*c, ";") }
+func (c *categoryFlag) Set(v string) error {
+	*c = append(*c, splitList(v, ";")...)
 	return nil
 }
 
@@ -100,7 +114,7 @@ func connectorCommand(args []string, getenv func(string) string, stdout, stderr 
 func printSecurity(w io.Writer, c connector.Config, out string, actions int) {
 	name := c.Name
 	if name == "" {
-		name = strings.Join(strings.Fields(c.Title), "")
+		name = connector.DefaultName(c.Title)
 	}
 	def, props := filepath.Join(out, connector.APIDefinitionFile), filepath.Join(out, connector.APIPropertiesFile)
 	fmt.Fprintf(w, `
@@ -111,9 +125,9 @@ func printSecurity(w io.Writer, c connector.Config, out string, actions int) {
   Tenant ID       %s
   Resource URL    %s
   Redirect URL    %s
-                  register it on app registration %s (Authentication >
-                  Web), and compare it with the one the Security page
-                  shows once the connector exists
+                  register it on the connector's app registration
+                  (Authentication > Web), and compare it with the one the
+                  Security page shows once the connector exists
 
 Create the connector (docs/connector.md has the details):
   paconn create --api-def %s --api-prop %s --secret "$CONNECTOR_CLIENT_SECRET"
@@ -122,7 +136,7 @@ Create the connector (docs/connector.md has the details):
 
 Try every action against the API:
   newman run %s --env-var baseUrl=https://%s --env-var token=<access token>
-`, actions, c.ClientID, c.TenantID, c.Resource, connector.RedirectURL(name), c.ClientID,
+`, actions, c.ClientID, c.TenantID, c.Resource, connector.RedirectURL(name),
 		def, props, def, props, filepath.Join(out, connector.CollectionFile(name)), c.Host)
 }
 
@@ -132,4 +146,27 @@ func asProblems(err error) error {
 		return problemsError{errs: j.Unwrap()}
 	}
 	return err
+}
+
+// writeFile replaces path with data whole, through a temporary file
+// renamed over it, so that a failed run leaves each file old or new,
+// never cut short.
+func writeFile(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // gone after the rename; cleans up otherwise
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }
