@@ -25,7 +25,7 @@ BUILD_ENV := CGO_ENABLED=0
 # builds without it outside a checkout.
 BUILD_FLAGS := -trimpath -buildvcs=auto
 
-.PHONY: all build dev test tools check-fmt vet unit fuzz bench bench-http clean
+.PHONY: all build dev test tools tools-go check-fmt vet unit fuzz bench bench-http package publish clean
 
 all: build
 
@@ -40,7 +40,15 @@ dev:
 	$(HOST_ENV) $(BUILD_ENV) $(GO) build $(BUILD_FLAGS) -o $(BIN) ./cmd/handler
 	./$(BIN) dev -port $(DEV_PORT)
 
-test: tools check-fmt vet unit
+test: tools check-fmt vet unit tools-go
+
+# The build and CI files (Dockerfile, .dockerignore, .github/workflows),
+# checked by the tooling module in tools/: BuildKit's Dockerfile parser and
+# actionlint with shellcheck. A module of its own keeps its dependencies out
+# of go.mod, and ./... never reaches it. ENTRAFUNC_REQUIRE_TOOLS=1 makes a
+# missing shellcheck fail instead of leaving run: scripts unchecked.
+tools-go:
+	cd tools && $(HOST_ENV) $(GO) vet ./... && $(HOST_ENV) ENTRAFUNC_REQUIRE_TOOLS=1 $(GO) test -count=1 ./...
 
 # The connector validators the e2e tests run (newman, swagger-cli, Spectral,
 # ajv), at the versions tools/package-lock.json pins. npm ci runs only when
@@ -96,5 +104,36 @@ bench:
 bench-http:
 	$(HOST_ENV) ./bench/http.sh
 
+# The zip that `func azure functionapp publish` deploys, to check it and
+# for other ways to deploy: the handler built for the Functions host
+# (static linux/amd64, whatever the shell exports), then packed by
+# cmd/funcpack, which runs on this machine and refuses a handler the host
+# could not start. This leaves ./handler a Linux binary: make dev rebuilds
+# it for this machine.
+PACKAGE := dist/functionapp.zip
+
+package:
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build $(BUILD_FLAGS) -o $(BIN) ./cmd/handler
+	$(HOST_ENV) $(GO) run ./cmd/funcpack -o $(PACKAGE)
+
+# make publish APP=<function app> [FUNC_ARGS=...] publishes with Core
+# Tools, which builds nothing for a custom handler and ships whatever
+# ./handler is (after make dev, this machine's build): package rebuilds it
+# for Azure and checks what will ship first. FUNC_ARGS goes to func as is
+# (--slot NAME, --force), except local settings: they hold AUTH_MODE=dev,
+# which the handler refuses to run in Azure.
+ifneq ($(filter publish,$(MAKECMDGOALS)),)
+ifeq ($(strip $(APP)),)
+$(error usage: make publish APP=<function app name> [FUNC_ARGS='--slot staging'])
+endif
+ifneq ($(filter --publish-local-settings -i,$(FUNC_ARGS)),)
+$(error make publish does not publish local.settings.json (AUTH_MODE=dev, which the handler refuses in Azure): set the app's settings in Azure instead)
+endif
+endif
+
+publish: package
+	@command -v func >/dev/null 2>&1 || { echo "make publish needs Azure Functions Core Tools (func) on PATH" >&2; exit 1; }
+	func azure functionapp publish '$(APP)' $(FUNC_ARGS)
+
 clean:
-	rm -f $(BIN)
+	rm -f $(BIN) $(PACKAGE)

@@ -108,7 +108,7 @@ func TestFuncignore(t *testing.T) {
 			patterns = append(patterns, l)
 		}
 	}
-	for _, must := range []string{"*.go", "go.mod", "go.sum", "local.settings.json", "**/testdata", "e2e", "cmd", "auth", "api", "internal", "connector", "tools", "bench", "docs", "dist"} {
+	for _, must := range []string{"*.go", "go.mod", "go.sum", "local.settings.json", "**/testdata", "e2e", "cmd", "auth", "api", "internal", "connector", "tools", "bench", "docs", "dist", "deploy", "Dockerfile", ".dockerignore", "LICENSE"} {
 		if !slices.Contains(patterns, must) {
 			t.Errorf(".funcignore does not exclude %s", must)
 		}

@@ -1,0 +1,533 @@
+#!/usr/bin/env bash
+# Creates, or finds and reuses, everything this API needs in Azure: the
+# function app that runs the Go custom handler, the API's and the
+# connector's app registrations in Entra ID, Easy Auth in front of the app,
+# the handler's AUTH_* settings, and the connector's files. Every value that
+# has to agree across those places (audiences, the connector's client id,
+# the tenant, the redirect URL) is computed once here and handed to each,
+# so they cannot drift apart; e2e/provision_test.go checks the dry run's
+# plan for exactly that.
+#
+# The choices, and why:
+#
+# * Hosting: Flex Consumption by default. It runs custom handlers (runtime
+#   custom), and Linux Consumption is retired on 2028-09-30, so it is not
+#   offered. Premium (EP1) and Dedicated (B1) plans are Linux plans too.
+#   `--flexconsumption-location` needs az 2.60 or later.
+# * Tokens: the API registration asks for v2 access tokens
+#   (requestedAccessTokenVersion 2). A v2 token's aud is always the API's
+#   client id and its iss is https://login.microsoftonline.com/<tenant>/v2.0,
+#   whatever Resource URL the connector sends; that issuer is exactly Easy
+#   Auth's tenant-specific openIdIssuer below, so no issuer mismatch can
+#   401 the calls. The handler accepts v1 and v2 alike, and the audiences
+#   still list api://<id> (what a v1 token would carry for the connector's
+#   Resource URL), so turning the manifest back to v1 breaks nothing.
+# * Easy Auth: a PUT of the whole authsettingsV2 document through az rest.
+#   Older CLIs have no `az webapp auth microsoft` (it was an extension),
+#   and none sets allowedApplications; a PUT of the full document is
+#   idempotent and leaves nothing from an earlier configuration behind.
+# * The token store is on: docs/easyauth.md and docs/troubleshooting.md
+#   say claims mapping needs it, and without oid and tid in the principal
+#   the handler refuses every call (missing_claim).
+# * AUTH_MODE=easyauth, not auto: this deployment puts Easy Auth in front,
+#   and if it is ever switched off the handler should refuse to start
+#   (handler check says why) rather than quietly become a different kind
+#   of API. AUTH_EASYAUTH_VERIFY_TOKEN=true: the handler also validates the
+#   bearer token (forwarded by the host) and requires it to name the same
+#   tid and oid as the principal, so a platform regression that lets a
+#   forged principal through gains nothing (shared reference platform.md
+#   §4.4).
+# * The connector signs in with a client secret, created last, only if the
+#   registration has none of ours yet, and printed once to stdout: never
+#   to a file, never on a command line. With --federated no secret is
+#   made: on the connector's Security page choose "Use managed identity";
+#   Power Platform then shows an issuer and a subject, and a federated
+#   credential with those on the connector registration replaces the
+#   secret (the script prints the command), so nothing expires or leaks.
+# * Redirect URIs: only the per-connector one, because the generated
+#   apiProperties.json uses redirectMode GlobalPerConnector; the older
+#   global https://global.consent.azure-apim.net/redirect would only let
+#   other connectors use this registration. URIs already registered stay.
+# * The connector is pre-authorized on the API (preAuthorizedApplications),
+#   so no user is asked to consent; admin consent is tried as well, and
+#   its failure (the caller is no admin) only prints a note.
+# * Both registrations are single-tenant, so the connector signs in at the
+#   tenant (--tenant), not at /common, which refuses single-tenant apps
+#   created after 2018-10-15.
+#
+# The script owns what it creates: a rerun sets the API registration's
+# scopes and pre-authorized apps to its own, and replaces Easy Auth's
+# configuration whole.
+#
+# --dry-run runs nothing, not even a lookup, so it needs neither az nor a
+# login: it prints the commands a first run would run, one per line, quoted
+# for pasting, with named placeholders (<api-client-id>, <tenant-id>, ...)
+# for ids that only exist once an earlier command has run. Lookups print
+# as found-nothing. Notes go to stderr.
+set -euo pipefail
+
+usage() {
+	cat <<'EOF'
+usage: deploy/provision.sh --name NAME [flags]
+
+Create, or find and reuse, the function app NAME with Easy Auth, the API's
+and the connector's app registrations, the handler's AUTH_* settings, and
+the connector's files in dist/connector. Run it again to converge.
+
+  --name NAME             the function app's name (required): 2-60 lowercase
+                          letters, digits and hyphens; the base of the names below
+  --location LOC          Azure region (default eastus)
+  --resource-group RG     resource group (default rg-NAME)
+  --storage NAME          storage account (default st + NAME's letters and
+                          digits, at most 24)
+  --plan flex|premium|dedicated
+                          hosting plan (default flex: Flex Consumption;
+                          premium: EP1; dedicated: B1; all Linux)
+  --connector-name NAME   the connector's name, which ends its redirect URL
+                          (default NAME)
+  --federated             make no client secret: the connector will use a
+                          federated credential (Security page: "Use managed
+                          identity"); prints how to add it
+  --dry-run               print the az commands instead of running them;
+                          needs no az and no login
+  -h, --help              show this help
+
+stdout carries the connector's client secret when one is created (shown
+once), or, with --dry-run, the plan; everything else goes to stderr.
+Needs az 2.60 or later (Flex Consumption), and ./handler built for this
+machine (make build).
+EOF
+}
+
+die() {
+	printf 'provision.sh: %s\n' "$1" >&2
+	exit 1
+}
+
+usage_error() {
+	printf 'provision.sh: %s\n(run deploy/provision.sh --help for the usage)\n' "$1" >&2
+	exit 2
+}
+
+note() {
+	printf '%s\n' "$*" >&2
+}
+
+NAME=""
+LOCATION="eastus"
+RESOURCE_GROUP=""
+STORAGE=""
+PLAN="flex"
+CONNECTOR_NAME=""
+FEDERATED=0
+DRY_RUN=0
+
+while [ "$#" -gt 0 ]; do
+	flag=$1
+	value=""
+	case $flag in
+	-h | --help)
+		usage
+		exit 0
+		;;
+	--dry-run)
+		DRY_RUN=1
+		shift
+		continue
+		;;
+	--federated)
+		FEDERATED=1
+		shift
+		continue
+		;;
+	--name=* | --location=* | --resource-group=* | --storage=* | --plan=* | --connector-name=*)
+		value=${flag#*=}
+		flag=${flag%%=*}
+		shift
+		;;
+	--name | --location | --resource-group | --storage | --plan | --connector-name)
+		[ "$#" -ge 2 ] || usage_error "$flag needs a value"
+		value=$2
+		shift 2
+		;;
+	*)
+		usage_error "unknown flag: $flag"
+		;;
+	esac
+	case $flag in
+	--name) NAME=$value ;;
+	--location) LOCATION=$value ;;
+	--resource-group) RESOURCE_GROUP=$value ;;
+	--storage) STORAGE=$value ;;
+	--plan) PLAN=$value ;;
+	--connector-name) CONNECTOR_NAME=$value ;;
+	esac
+done
+
+[ -n "$NAME" ] || usage_error "--name is required: the function app's name"
+# Host names are case-insensitive, and Azure shows them in lower case:
+# lower it here so that --host and the audiences match what Azure serves.
+NAME=$(printf '%s' "$NAME" | tr '[:upper:]' '[:lower:]')
+[[ $NAME =~ ^[a-z0-9][a-z0-9-]{0,58}[a-z0-9]$ ]] ||
+	usage_error "--name $NAME: a function app name is 2-60 letters, digits and hyphens, not starting or ending with a hyphen"
+[[ $LOCATION =~ ^[a-z0-9]+$ ]] || usage_error "--location $LOCATION: a region name such as eastus or westeurope"
+RESOURCE_GROUP=${RESOURCE_GROUP:-rg-$NAME}
+[[ $RESOURCE_GROUP =~ ^[A-Za-z0-9._()-]{1,90}$ ]] || usage_error "--resource-group $RESOURCE_GROUP: at most 90 letters, digits and ._()-"
+if [ -z "$STORAGE" ]; then
+	# Storage account names allow lowercase letters and digits only.
+	STORAGE="st${NAME//-/}"
+	STORAGE=${STORAGE:0:24}
+fi
+[[ $STORAGE =~ ^[a-z0-9]{3,24}$ ]] || usage_error "--storage $STORAGE: 3-24 lowercase letters and digits"
+case $PLAN in
+flex | premium | dedicated) ;;
+*) usage_error "--plan $PLAN: one of flex, premium, dedicated" ;;
+esac
+if [ -z "$CONNECTOR_NAME" ]; then
+	# The handler's connector name starts with a letter; an app name may not.
+	CONNECTOR_NAME=$NAME
+	[[ $CONNECTOR_NAME =~ ^[a-z] ]] || CONNECTOR_NAME="c$CONNECTOR_NAME"
+fi
+[[ $CONNECTOR_NAME =~ ^[A-Za-z][A-Za-z0-9-]{0,62}$ ]] ||
+	usage_error "--connector-name $CONNECTOR_NAME: letters, digits and hyphens, starting with a letter, at most 63"
+
+API_DISPLAY_NAME="$NAME-api"
+CONNECTOR_DISPLAY_NAME="$NAME-connector"
+PLAN_NAME="plan-$NAME"
+SCOPE="user_impersonation"
+SECRET_NAME="power-platform"
+# The handler's connector.RedirectURL: the base, then the connector's name
+# in lower case, letters and digits only.
+REDIRECT_SUFFIX=$(printf '%s' "$CONNECTOR_NAME" | tr '[:upper:]' '[:lower:]' | tr -cd 'a-z0-9')
+REDIRECT_URI="https://global.consent.azure-apim.net/redirect/$REDIRECT_SUFFIX"
+# authsettingsV2 with this api-version is what platform.md §5 describes.
+AUTH_API_VERSION="2024-04-01"
+GRAPH="https://graph.microsoft.com/v1.0"
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# The plan goes to fd 3: stdout in a dry run, stderr (as progress) in a
+# real one. It is a separate descriptor so that lines printed inside a
+# command substitution are shown, not captured.
+if [ "$DRY_RUN" = 1 ]; then
+	exec 3>&1
+else
+	exec 3>&2
+fi
+
+# quote prints one word so that bash reads it back unchanged: bare when it
+# holds only characters no shell treats specially, else in single quotes,
+# or in double quotes when it holds a single quote (JMESPath literals) and
+# nothing double quotes would expand.
+quote() {
+	local sq="'" dq='"'
+	if [[ $1 =~ ^[A-Za-z0-9_@%+=:,./-]+$ ]]; then
+		printf '%s' "$1"
+	elif [[ $1 != *"$sq"* ]]; then
+		printf "'%s'" "$1"
+	elif [[ $1 != *[$dq\\\$\`!]* ]]; then
+		printf '"%s"' "$1"
+	else
+		printf "'%s'" "${1//$sq/$sq\\$sq$sq}"
+	fi
+}
+
+# show prints one command of the plan, each word quoted.
+show() {
+	local line word
+	line=$(quote "$1")
+	shift
+	for word in "$@"; do
+		line+=" $(quote "$word")"
+	done
+	if [ "$DRY_RUN" = 1 ]; then
+		printf '%s\n' "$line" >&3
+	else
+		printf '+ %s\n' "$line" >&3
+	fi
+}
+
+# az_change runs a command that changes something.
+az_change() {
+	show az "$@"
+	[ "$DRY_RUN" = 1 ] || az "$@"
+}
+
+# az_value prints what a command prints: in a dry run, the placeholder
+# given first, which stands for the id the command would return.
+az_value() {
+	local placeholder=$1
+	shift
+	show az "$@"
+	if [ "$DRY_RUN" = 1 ]; then
+		printf '%s\n' "$placeholder"
+	else
+		az "$@"
+	fi
+}
+
+# az_lookup prints what a read-only command finds; a dry run finds nothing.
+az_lookup() {
+	show az "$@"
+	[ "$DRY_RUN" = 1 ] || az "$@"
+}
+
+# az_exists says whether a show command finds its resource; in a dry run
+# nothing exists yet.
+az_exists() {
+	show az "$@"
+	[ "$DRY_RUN" = 0 ] && az "$@" >/dev/null 2>&1
+}
+
+# new_guid makes an id for the API's scope, which Graph wants from the
+# client.
+new_guid() {
+	if [ "$DRY_RUN" = 1 ]; then
+		printf '<scope-id>\n'
+	elif [ -r /proc/sys/kernel/random/uuid ]; then
+		cat /proc/sys/kernel/random/uuid
+	elif command -v uuidgen >/dev/null 2>&1; then
+		uuidgen | tr '[:upper:]' '[:lower:]'
+	else
+		die "cannot make a GUID for the scope: install uuidgen"
+	fi
+}
+
+# find_app prints the client id of the app registration named exactly $1,
+# or nothing. --display-name matches a prefix, hence the exact query; two
+# registrations with the name would leave it unclear which one to use.
+find_app() {
+	local ids id found=()
+	ids=$(az_lookup ad app list --display-name "$1" --query "[?displayName=='$1'].appId" -o tsv)
+	while IFS= read -r id; do
+		if [ -n "$id" ]; then
+			found+=("$id")
+		fi
+	done <<<"$ids"
+	if [ "${#found[@]}" -gt 1 ]; then
+		die "several app registrations are named $1 (${found[*]}): delete all but one, then run this again"
+	fi
+	printf '%s' "${found[0]:-}"
+}
+
+ensure_sp() {
+	az_exists ad sp show --id "$1" -o none || az_change ad sp create --id "$1" -o none
+}
+
+# json_list prints its arguments as a JSON array of strings. Every value
+# passed is a GUID, a URI built from one, or a name checked above: none
+# holds a quote or a backslash.
+json_list() {
+	local out="" v
+	for v in "$@"; do
+		out+="${out:+,}\"$v\""
+	done
+	printf '[%s]' "$out"
+}
+
+if [ "$DRY_RUN" = 0 ]; then
+	command -v az >/dev/null 2>&1 || die "az (the Azure CLI) is not on PATH"
+	./handler version >/dev/null 2>&1 ||
+		die "./handler does not run on this machine: build it first (make build), then run this again"
+	az account show -o none >/dev/null 2>&1 || die "az is not signed in: run az login first"
+fi
+
+note "provisioning $NAME: resource group $RESOURCE_GROUP, storage $STORAGE, plan $PLAN, location $LOCATION, connector $CONNECTOR_NAME"
+[ "$DRY_RUN" = 0 ] || note "dry run: nothing is changed; <...> stand for ids that earlier commands would return"
+
+TENANT_ID=$(az_value '<tenant-id>' account show --query tenantId -o tsv)
+if [ "$DRY_RUN" = 0 ] && ! [[ $TENANT_ID =~ ^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$ ]]; then
+	die "az account show gave no tenant id (got \"$TENANT_ID\"): check az login"
+fi
+
+# --- the function app -------------------------------------------------------
+
+az_exists group show --name "$RESOURCE_GROUP" -o none ||
+	az_change group create --name "$RESOURCE_GROUP" --location "$LOCATION" -o none
+
+az_exists storage account show --name "$STORAGE" --resource-group "$RESOURCE_GROUP" -o none ||
+	az_change storage account create --name "$STORAGE" --resource-group "$RESOURCE_GROUP" \
+		--location "$LOCATION" --sku Standard_LRS --kind StorageV2 \
+		--https-only true --min-tls-version TLS1_2 --allow-blob-public-access false -o none
+
+case $PLAN in
+flex)
+	# Flex Consumption has no plan to create first: functionapp create
+	# makes it. It is Linux only.
+	hosting=(--flexconsumption-location "$LOCATION")
+	;;
+premium)
+	az_exists functionapp plan show --name "$PLAN_NAME" --resource-group "$RESOURCE_GROUP" -o none ||
+		az_change functionapp plan create --name "$PLAN_NAME" --resource-group "$RESOURCE_GROUP" \
+			--location "$LOCATION" --sku EP1 --is-linux true -o none
+	hosting=(--plan "$PLAN_NAME")
+	;;
+dedicated)
+	az_exists appservice plan show --name "$PLAN_NAME" --resource-group "$RESOURCE_GROUP" -o none ||
+		az_change appservice plan create --name "$PLAN_NAME" --resource-group "$RESOURCE_GROUP" \
+			--location "$LOCATION" --sku B1 --is-linux -o none
+	hosting=(--plan "$PLAN_NAME")
+	;;
+esac
+
+# runtime custom is what a custom handler needs: FUNCTIONS_WORKER_RUNTIME
+# custom on Premium and Dedicated, functionAppConfig.runtime custom on Flex
+# (which ignores FUNCTIONS_WORKER_RUNTIME), so it is set here and nowhere
+# else.
+az_exists functionapp show --name "$NAME" --resource-group "$RESOURCE_GROUP" -o none ||
+	az_change functionapp create --name "$NAME" --resource-group "$RESOURCE_GROUP" \
+		--storage-account "$STORAGE" "${hosting[@]}" --os-type Linux --runtime custom \
+		--functions-version 4 --https-only true -o none
+
+# The host name Azure actually gave the app, which the connector calls.
+APP_HOST=$(az_value "$NAME.azurewebsites.net" functionapp show --name "$NAME" \
+	--resource-group "$RESOURCE_GROUP" --query defaultHostName -o tsv)
+
+# --- the API's app registration ---------------------------------------------
+
+API_APP_ID=$(find_app "$API_DISPLAY_NAME")
+if [ -z "$API_APP_ID" ]; then
+	API_APP_ID=$(az_value '<api-client-id>' ad app create --display-name "$API_DISPLAY_NAME" \
+		--sign-in-audience AzureADMyOrg --query appId -o tsv)
+fi
+API_OBJECT_ID=$(az_value '<api-object-id>' ad app show --id "$API_APP_ID" --query id -o tsv)
+ensure_sp "$API_APP_ID"
+
+# The scope keeps its id across runs: Graph refuses to drop an enabled
+# scope, and the connector's permission names it by id.
+SCOPE_ID=$(az_lookup ad app show --id "$API_APP_ID" \
+	--query "api.oauth2PermissionScopes[?value=='$SCOPE'].id | [0]" -o tsv)
+SCOPE_IS_NEW=0
+if [ -z "$SCOPE_ID" ]; then
+	SCOPE_ID=$(new_guid)
+	SCOPE_IS_NEW=1
+fi
+
+API_URI="api://$API_APP_ID"
+# Every aud a token for this API can carry: api://<id> (a v1 token for the
+# connector's Resource URL) and the client id (any v2 token). Easy Auth's
+# allowedAudiences and the handler's AUTH_AUDIENCES get this same list.
+AUDIENCES=("$API_URI" "$API_APP_ID")
+AUDIENCES_CSV=$(IFS=,; printf '%s' "${AUDIENCES[*]}")
+
+SCOPE_JSON=$(printf '{"id":"%s","value":"%s","type":"User","isEnabled":true,"adminConsentDisplayName":"Call %s as the signed-in user","adminConsentDescription":"Lets the app call the %s API as the signed-in user.","userConsentDisplayName":"Call %s as you","userConsentDescription":"Lets the app call the %s API as you."}' \
+	"$SCOPE_ID" "$SCOPE" "$NAME" "$NAME" "$NAME" "$NAME")
+
+if [ "$SCOPE_IS_NEW" = 1 ]; then
+	# A new scope goes in alone first: the pre-authorization below names
+	# it, and so needs it to exist.
+	az_change rest --method PATCH --url "$GRAPH/applications/$API_OBJECT_ID" \
+		--body "$(printf '{"identifierUris":["%s"],"api":{"requestedAccessTokenVersion":2,"oauth2PermissionScopes":[%s]}}' "$API_URI" "$SCOPE_JSON")" \
+		-o none
+fi
+
+# --- the connector's app registration ---------------------------------------
+
+CONNECTOR_APP_ID=$(find_app "$CONNECTOR_DISPLAY_NAME")
+if [ -z "$CONNECTOR_APP_ID" ]; then
+	CONNECTOR_APP_ID=$(az_value '<connector-client-id>' ad app create --display-name "$CONNECTOR_DISPLAY_NAME" \
+		--sign-in-audience AzureADMyOrg --query appId -o tsv)
+fi
+ensure_sp "$CONNECTOR_APP_ID"
+
+az_change ad app permission add --id "$CONNECTOR_APP_ID" --api "$API_APP_ID" \
+	--api-permissions "$SCOPE_ID=Scope" -o none
+
+# --web-redirect-uris replaces the list: keep what is registered already.
+redirect_uris=()
+while IFS= read -r uri; do
+	if [ -n "$uri" ] && [ "$uri" != "$REDIRECT_URI" ]; then
+		redirect_uris+=("$uri")
+	fi
+done < <(az_lookup ad app show --id "$CONNECTOR_APP_ID" --query 'web.redirectUris[]' -o tsv)
+redirect_uris+=("$REDIRECT_URI")
+az_change ad app update --id "$CONNECTOR_APP_ID" --web-redirect-uris "${redirect_uris[@]}" -o none
+
+# The whole api object, so that the token version, the scope and the
+# pre-authorization hold together after every run.
+az_change rest --method PATCH --url "$GRAPH/applications/$API_OBJECT_ID" \
+	--body "$(printf '{"identifierUris":["%s"],"api":{"requestedAccessTokenVersion":2,"oauth2PermissionScopes":[%s],"preAuthorizedApplications":[{"appId":"%s","delegatedPermissionIds":["%s"]}]}}' \
+		"$API_URI" "$SCOPE_JSON" "$CONNECTOR_APP_ID" "$SCOPE_ID")" \
+	-o none
+
+show az ad app permission admin-consent --id "$CONNECTOR_APP_ID"
+if [ "$DRY_RUN" = 0 ] && ! az ad app permission admin-consent --id "$CONNECTOR_APP_ID" >/dev/null; then
+	note "admin consent was not granted (that needs an administrator, and a new registration can take a minute to be seen)."
+	note "  Users need none: the connector is pre-authorized on the API. An admin can still run:"
+	note "  az ad app permission admin-consent --id $CONNECTOR_APP_ID"
+fi
+
+# --- Easy Auth ----------------------------------------------------------------
+
+EASY_AUTH=$(printf '{"properties":{"platform":{"enabled":true},"globalValidation":{"requireAuthentication":true,"unauthenticatedClientAction":"Return401"},"httpSettings":{"requireHttps":true},"identityProviders":{"azureActiveDirectory":{"enabled":true,"registration":{"openIdIssuer":"https://login.microsoftonline.com/%s/v2.0","clientId":"%s"},"validation":{"allowedAudiences":%s,"defaultAuthorizationPolicy":{"allowedApplications":%s}}}},"login":{"tokenStore":{"enabled":true}}}}' \
+	"$TENANT_ID" "$API_APP_ID" "$(json_list "${AUDIENCES[@]}")" "$(json_list "$CONNECTOR_APP_ID")")
+az_change rest --method PUT \
+	--url "/subscriptions/{subscriptionId}/resourceGroups/$RESOURCE_GROUP/providers/Microsoft.Web/sites/$NAME/config/authsettingsV2?api-version=$AUTH_API_VERSION" \
+	--body "$EASY_AUTH" -o none
+
+# --- the handler's settings -------------------------------------------------
+
+# After Easy Auth, so that a handler restarted by this change finds
+# WEBSITE_AUTH_ENABLED=true, as AUTH_MODE=easyauth requires.
+SETTINGS=(
+	AUTH_MODE=easyauth
+	"AUTH_TENANT_ID=$TENANT_ID"
+	"AUTH_AUDIENCES=$AUDIENCES_CSV"
+	"AUTH_ALLOWED_CLIENT_APPS=$CONNECTOR_APP_ID"
+	"AUTH_REQUIRED_SCOPES=$SCOPE"
+	AUTH_EASYAUTH_VERIFY_TOKEN=true
+)
+az_change functionapp config appsettings set --name "$NAME" --resource-group "$RESOURCE_GROUP" \
+	--settings "${SETTINGS[@]}" -o none
+
+# --- the connector's files --------------------------------------------------
+
+# The generator gets the same AUTH_* values as the function app, so it
+# refuses a Resource URL or client id that the API would refuse.
+HANDLER_ARGS=(connector --out dist/connector --host "$APP_HOST" --client-id "$CONNECTOR_APP_ID"
+	--resource "$API_URI" --tenant "$TENANT_ID" --name "$CONNECTOR_NAME")
+show ./handler "${HANDLER_ARGS[@]}"
+if [ "$DRY_RUN" = 1 ]; then
+	note "./handler connector runs with AUTH_AUDIENCES, AUTH_ALLOWED_CLIENT_APPS and AUTH_REQUIRED_SCOPES as in the app settings above"
+else
+	AUTH_AUDIENCES=$AUDIENCES_CSV AUTH_ALLOWED_CLIENT_APPS=$CONNECTOR_APP_ID AUTH_REQUIRED_SCOPES=$SCOPE \
+		./handler "${HANDLER_ARGS[@]}" >&2
+fi
+
+# --- the connector's credential ---------------------------------------------
+
+if [ "$FEDERATED" = 1 ]; then
+	note ""
+	note "No client secret (--federated). On the connector's Security page choose \"Use managed identity\";"
+	note "Power Platform shows an issuer and a subject. Add them to the connector registration:"
+	note "  az ad app federated-credential create --id $CONNECTOR_APP_ID --parameters \\"
+	note "    '{\"name\":\"$SECRET_NAME\",\"issuer\":\"<issuer>\",\"subject\":\"<subject>\",\"audiences\":[\"api://AzureADTokenExchange\"]}'"
+else
+	# Last, so that a failure earlier cannot lose a secret that was shown
+	# once; and only when none of ours exists, so that a rerun does not
+	# pile up secrets.
+	existing=$(az_lookup ad app credential list --id "$CONNECTOR_APP_ID" \
+		--query "[?displayName=='$SECRET_NAME'].keyId" -o tsv)
+	if [ -n "$existing" ]; then
+		note ""
+		note "The connector registration already has a client secret named $SECRET_NAME; none is created."
+		note "For a new one (then delete the old: az ad app credential delete --id $CONNECTOR_APP_ID --key-id <key-id>):"
+		note "  az ad app credential reset --id $CONNECTOR_APP_ID --append --display-name $SECRET_NAME --years 1 --query password -o tsv"
+	else
+		show az ad app credential reset --id "$CONNECTOR_APP_ID" --append --display-name "$SECRET_NAME" \
+			--years 1 --query password -o tsv
+		if [ "$DRY_RUN" = 0 ]; then
+			secret=$(az ad app credential reset --id "$CONNECTOR_APP_ID" --append --display-name "$SECRET_NAME" \
+				--years 1 --query password -o tsv)
+			note ""
+			note "The connector's client secret follows on stdout. It is shown once and expires in a year:"
+			note "enter it on the connector's Security page, or pass it to paconn (docs/connector.md)."
+			printf '%s\n' "$secret"
+			unset secret
+		fi
+	fi
+fi
+
+note ""
+note "Next: GOOS=linux GOARCH=amd64 make build && func azure functionapp publish $NAME"
+note "then create the connector from dist/connector (docs/connector.md)."

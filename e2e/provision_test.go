@@ -1,0 +1,798 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/entrafunc/entrafunc/connector"
+)
+
+// deploy/provision.sh writes one value into several places: the audiences
+// into Easy Auth and AUTH_AUDIENCES, the connector's client id into Easy
+// Auth's allowed applications, AUTH_ALLOWED_CLIENT_APPS and the connector
+// files, the redirect URL into the connector's registration. A mismatch
+// between any two is a deployment where every call gets 401 or 403, or no
+// one can sign in, and nothing here can run it against Azure. So these
+// tests read its dry run, the plan of az commands, and hold the plan to
+// that agreement; the mutation test shows the checker notices when it does
+// not hold.
+
+const provisionTimeout = 30 * time.Second
+
+// provisionApp is the function app the tests provision.
+const provisionApp = "hello-fn"
+
+// provisionRun is one run of the script.
+type provisionRun struct {
+	stdout, stderr string
+	code           int
+	// azCalls is what the stub az was asked to do: nothing, for a dry run.
+	azCalls string
+}
+
+// runProvision runs deploy/provision.sh with nothing in its environment
+// but PATH, and an az first on PATH that records any call and fails it, so
+// that a dry run that calls az at all is caught (and a real az, where one
+// is installed, is never reached).
+func runProvision(t *testing.T, args ...string) provisionRun {
+	t.Helper()
+	bash := lookBash(t)
+	stub := t.TempDir()
+	calls := filepath.Join(stub, "calls")
+	script := "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '" + calls + "'\necho 'az must not run in a dry run' >&2\nexit 97\n"
+	if err := os.WriteFile(filepath.Join(stub, "az"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), provisionTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bash, append([]string{filepath.Join("..", "deploy", "provision.sh")}, args...)...)
+	cmd.Env = []string{"PATH=" + stub + string(os.PathListSeparator) + os.Getenv("PATH")}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	run := provisionRun{stdout: stdout.String(), stderr: stderr.String()}
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exit) && exit.ExitCode() >= 0:
+		run.code = exit.ExitCode()
+	default:
+		t.Fatalf("provision.sh %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	if b, err := os.ReadFile(calls); err == nil {
+		run.azCalls = string(b)
+	}
+	return run
+}
+
+// dryRun returns the plan of a dry run that succeeded without calling az.
+func dryRun(t *testing.T, args ...string) string {
+	t.Helper()
+	run := runProvision(t, append([]string{"--name", provisionApp, "--dry-run"}, args...)...)
+	if run.code != 0 {
+		t.Fatalf("dry run exited %d\n%s", run.code, run.stderr)
+	}
+	if run.azCalls != "" {
+		t.Fatalf("the dry run called az:\n%s", run.azCalls)
+	}
+	if strings.TrimSpace(run.stdout) == "" {
+		t.Fatalf("the dry run printed no plan\n%s", run.stderr)
+	}
+	return run.stdout
+}
+
+// shellWords splits a line as bash would split a simple command: blanks
+// separate words; single quotes keep everything up to the next one;
+// double quotes keep everything but \" \\ \$ \` (and a backslash before a
+// newline); a backslash outside quotes keeps the next character. It
+// refuses what the plan should never hold: anything that bash would expand
+// or treat as an operator outside quotes.
+func shellWords(line string) ([]string, error) {
+	var words []string
+	var cur strings.Builder
+	inWord := false
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case c == ' ' || c == '\t':
+			if inWord {
+				words = append(words, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		case c == '\'':
+			end := strings.IndexByte(line[i+1:], '\'')
+			if end < 0 {
+				return nil, fmt.Errorf("unterminated single quote at byte %d", i)
+			}
+			cur.WriteString(line[i+1 : i+1+end])
+			i += 1 + end
+			inWord = true
+		case c == '"':
+			i++
+			for ; i < len(line) && line[i] != '"'; i++ {
+				switch line[i] {
+				case '\\':
+					if i+1 < len(line) && strings.IndexByte("\"\\$`", line[i+1]) >= 0 {
+						i++
+					}
+				case '$', '`':
+					return nil, fmt.Errorf("%q inside double quotes at byte %d would expand", line[i], i)
+				}
+				cur.WriteByte(line[i])
+			}
+			if i >= len(line) {
+				return nil, errors.New("unterminated double quote")
+			}
+			inWord = true
+		case c == '\\':
+			if i+1 >= len(line) {
+				return nil, errors.New("backslash at the end of the line")
+			}
+			i++
+			cur.WriteByte(line[i])
+			inWord = true
+		case strings.IndexByte("$`|&;<>(){}*?[]!", c) >= 0 || !inWord && (c == '#' || c == '~'):
+			return nil, fmt.Errorf("unquoted %q at byte %d", c, i)
+		default:
+			cur.WriteByte(c)
+			inWord = true
+		}
+	}
+	if inWord {
+		words = append(words, cur.String())
+	}
+	return words, nil
+}
+
+func TestShellWords(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		want []string
+	}{
+		{`az group create --name rg-x`, []string{"az", "group", "create", "--name", "rg-x"}},
+		{`a '<b c>' "d'e" 'f'\''g' h\ i`, []string{"a", "<b c>", "d'e", "f'g", "h i"}},
+		{`a '' "" x`, []string{"a", "", "", "x"}},
+		{`a "\"\\\$" 'x"y'`, []string{"a", `"\$`, `x"y`}},
+		{`a   b`, []string{"a", "b"}},
+	} {
+		got, err := shellWords(tc.line)
+		if err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("shellWords(%q) = %q, %v; want %q", tc.line, got, err, tc.want)
+		}
+	}
+	for _, line := range []string{`a 'b`, `a "b`, `a <b>`, `a $HOME`, `a "$HOME"`, `a; b`, `a | b`, `a\`, "a `b`", `a [x]`} {
+		if got, err := shellWords(line); err == nil {
+			t.Errorf("shellWords(%q) = %q, want an error", line, got)
+		}
+	}
+}
+
+// planCommand is one line of the plan, split into words.
+type planCommand struct {
+	line  int
+	text  string
+	words []string
+}
+
+// is says whether the command is prefix, such as "az functionapp create".
+func (c planCommand) is(prefix string) bool {
+	p := strings.Fields(prefix)
+	return len(c.words) >= len(p) && slices.Equal(c.words[:len(p)], p)
+}
+
+// values returns the words after flag up to the next flag, for each time
+// flag is given.
+func (c planCommand) values(flag string) []string {
+	var out []string
+	for i, w := range c.words {
+		if w != flag {
+			continue
+		}
+		for _, v := range c.words[i+1:] {
+			if strings.HasPrefix(v, "-") {
+				break
+			}
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// value returns the single value of flag, or "" when it is absent or given
+// more than once.
+func (c planCommand) value(flag string) string {
+	if v := c.values(flag); len(v) == 1 {
+		return v[0]
+	}
+	return ""
+}
+
+// has says whether the command carries flag.
+func (c planCommand) has(flag string) bool { return slices.Contains(c.words, flag) }
+
+// easyAuthV2 is the part of authsettingsV2 the plan is held to.
+type easyAuthV2 struct {
+	Properties struct {
+		Platform struct {
+			Enabled bool `json:"enabled"`
+		} `json:"platform"`
+		GlobalValidation struct {
+			RequireAuthentication       bool   `json:"requireAuthentication"`
+			UnauthenticatedClientAction string `json:"unauthenticatedClientAction"`
+		} `json:"globalValidation"`
+		IdentityProviders struct {
+			AzureActiveDirectory struct {
+				Enabled      bool `json:"enabled"`
+				Registration struct {
+					OpenIDIssuer string `json:"openIdIssuer"`
+					ClientID     string `json:"clientId"`
+				} `json:"registration"`
+				Validation struct {
+					AllowedAudiences           []string `json:"allowedAudiences"`
+					DefaultAuthorizationPolicy struct {
+						AllowedApplications []string `json:"allowedApplications"`
+					} `json:"defaultAuthorizationPolicy"`
+				} `json:"validation"`
+			} `json:"azureActiveDirectory"`
+		} `json:"identityProviders"`
+	} `json:"properties"`
+}
+
+// graphApplication is the part of a Graph application the plan patches.
+type graphApplication struct {
+	IdentifierURIs []string `json:"identifierUris"`
+	API            *struct {
+		RequestedAccessTokenVersion *int `json:"requestedAccessTokenVersion"`
+		OAuth2PermissionScopes      []struct {
+			ID        string `json:"id"`
+			Value     string `json:"value"`
+			IsEnabled bool   `json:"isEnabled"`
+		} `json:"oauth2PermissionScopes"`
+		PreAuthorizedApplications []struct {
+			AppID                  string   `json:"appId"`
+			DelegatedPermissionIDs []string `json:"delegatedPermissionIds"`
+		} `json:"preAuthorizedApplications"`
+	} `json:"api"`
+}
+
+var (
+	// v2Issuer is Easy Auth's openIdIssuer for a v2 token of one tenant.
+	v2Issuer = regexp.MustCompile(`^https://login\.microsoftonline\.com/([^/]+)/v2\.0$`)
+	// entraSecret is the shape of an Entra ID client secret value.
+	entraSecret = regexp.MustCompile(`[A-Za-z0-9_.~-]{3}[0-9]Q~[A-Za-z0-9_.~-]{30,}`)
+	// secretName is a flag, setting or JSON key that would carry a secret.
+	secretName = regexp.MustCompile(`(?i)secret|password|passwd|connection_?string|access_?key|key-value`)
+)
+
+// checkPlan returns every way the plan's commands disagree with each other
+// or with what the API needs; none for a consistent plan.
+func checkPlan(plan string) []string {
+	var problems []string
+	bad := func(format string, a ...any) { problems = append(problems, fmt.Sprintf(format, a...)) }
+
+	var cmds []planCommand
+	for i, l := range strings.Split(strings.TrimRight(plan, "\n"), "\n") {
+		if !strings.HasPrefix(l, "az ") && !strings.HasPrefix(l, "./handler ") {
+			bad("line %d starts with neither `az ` nor `./handler `: %s", i+1, l)
+			continue
+		}
+		w, err := shellWords(l)
+		if err != nil {
+			bad("line %d does not paste into bash as one plain command (%v): %s", i+1, err, l)
+			continue
+		}
+		cmds = append(cmds, planCommand{line: i + 1, text: l, words: w})
+	}
+	// only returns the one command that is prefix and passes match.
+	only := func(what, prefix string, match func(planCommand) bool) (planCommand, bool) {
+		var found []planCommand
+		for _, c := range cmds {
+			if c.is(prefix) && (match == nil || match(c)) {
+				found = append(found, c)
+			}
+		}
+		if len(found) != 1 {
+			bad("want one %s (%s), the plan has %d", what, prefix, len(found))
+			return planCommand{}, false
+		}
+		return found[0], true
+	}
+	last := func(prefix string, match func(planCommand) bool) (planCommand, bool) {
+		for i := len(cmds) - 1; i >= 0; i-- {
+			if cmds[i].is(prefix) && match(cmds[i]) {
+				return cmds[i], true
+			}
+		}
+		return planCommand{}, false
+	}
+
+	// Nothing in the plan is a secret, or names a place for one.
+	for _, c := range cmds {
+		for _, w := range c.words {
+			if strings.HasPrefix(w, "-") && secretName.MatchString(w) {
+				bad("line %d passes a secret on the command line (%s)", c.line, w)
+			}
+			if entraSecret.MatchString(w) {
+				bad("line %d holds what looks like a client secret value", c.line)
+			}
+		}
+		for _, body := range c.values("--body") {
+			var v any
+			if err := json.Unmarshal([]byte(body), &v); err != nil {
+				bad("line %d: --body is not JSON: %v", c.line, err)
+				continue
+			}
+			for _, k := range jsonSecretKeys(v) {
+				bad("line %d: the body sets %s", c.line, k)
+			}
+		}
+	}
+
+	// The function app: Linux, runtime custom, Functions 4.
+	create, ok := only("function app", "az functionapp create", nil)
+	app, group := create.value("--name"), create.value("--resource-group")
+	if ok {
+		if !strings.EqualFold(create.value("--runtime"), "custom") {
+			bad("the function app's runtime is %q, not custom: the host would not start the handler", create.value("--runtime"))
+		}
+		if !strings.EqualFold(create.value("--os-type"), "Linux") {
+			bad("the function app's OS is %q, not Linux: the handler is a Linux binary", create.value("--os-type"))
+		}
+		if create.value("--functions-version") != "4" {
+			bad("the function app's Functions version is %q, not 4", create.value("--functions-version"))
+		}
+		if create.has("--consumption-plan-location") {
+			bad("the function app is on Linux Consumption, which is retired in 2028; use Flex Consumption")
+		}
+		if app == "" || group == "" {
+			bad("the function app has no --name or --resource-group")
+		}
+	}
+
+	// Easy Auth.
+	var ea easyAuthV2
+	put, ok := only("authsettingsV2 PUT", "az rest", func(c planCommand) bool {
+		return strings.EqualFold(c.value("--method"), "put") && strings.Contains(c.value("--url"), "/config/authsettingsV2")
+	})
+	if ok {
+		site := "/resourceGroups/" + group + "/providers/Microsoft.Web/sites/" + app + "/config/authsettingsV2?"
+		if !strings.Contains(put.value("--url"), site) {
+			bad("Easy Auth is set on %s, not on the function app %s in %s", put.value("--url"), app, group)
+		}
+		if err := json.Unmarshal([]byte(put.value("--body")), &ea); err != nil {
+			bad("the authsettingsV2 body: %v", err)
+		}
+	}
+	p := ea.Properties
+	aad := p.IdentityProviders.AzureActiveDirectory
+	if ok {
+		if !p.Platform.Enabled || !aad.Enabled {
+			bad("Easy Auth or its Entra ID provider is not enabled")
+		}
+		if !p.GlobalValidation.RequireAuthentication {
+			bad("Easy Auth does not require authentication: unauthenticated calls would reach the handler")
+		}
+		if p.GlobalValidation.UnauthenticatedClientAction != "Return401" {
+			bad("Easy Auth answers unauthenticated calls with %q, not Return401: a connector cannot follow a login redirect", p.GlobalValidation.UnauthenticatedClientAction)
+		}
+	}
+	tenant := ""
+	if m := v2Issuer.FindStringSubmatch(aad.Registration.OpenIDIssuer); m == nil {
+		bad("Easy Auth's issuer %q is not https://login.microsoftonline.com/<tenant>/v2.0", aad.Registration.OpenIDIssuer)
+	} else if t := strings.ToLower(m[1]); t == "common" || t == "organizations" || t == "consumers" {
+		bad("Easy Auth's issuer is multi-tenant (%s): Easy Auth would check no tenant", m[1])
+	} else {
+		tenant = m[1]
+	}
+	apiClientID := aad.Registration.ClientID
+	audiences := aad.Validation.AllowedAudiences
+	allowedApps := aad.Validation.DefaultAuthorizationPolicy.AllowedApplications
+	if len(allowedApps) != 1 {
+		bad("Easy Auth allows %d client applications %q, want exactly the connector", len(allowedApps), allowedApps)
+	}
+	connectorID := ""
+	if len(allowedApps) > 0 {
+		connectorID = allowedApps[0]
+	}
+
+	// The handler's settings agree with Easy Auth.
+	settings := map[string]string{}
+	set, ok := only("app settings", "az functionapp config appsettings set", nil)
+	if ok {
+		if set.value("--name") != app || set.value("--resource-group") != group {
+			bad("the app settings go to %s in %s, not the function app %s in %s", set.value("--name"), set.value("--resource-group"), app, group)
+		}
+		if set.value("-o") != "none" && set.value("--output") != "none" {
+			bad("appsettings set prints every setting, the storage connection string among them: it needs -o none")
+		}
+		for _, kv := range set.values("--settings") {
+			k, v, _ := strings.Cut(kv, "=")
+			settings[k] = v
+			if secretName.MatchString(k) {
+				bad("the app setting %s holds a secret", k)
+			}
+		}
+		if m := settings["AUTH_MODE"]; m != "easyauth" && m != "auto" {
+			bad("AUTH_MODE=%q: behind Easy Auth it is easyauth or auto", m)
+		}
+		if settings["AUTH_TENANT_ID"] != tenant {
+			bad("AUTH_TENANT_ID=%q, but Easy Auth's issuer names the tenant %q", settings["AUTH_TENANT_ID"], tenant)
+		}
+		if got := splitSet(settings["AUTH_AUDIENCES"]); !slices.Equal(got, sortedSet(audiences)) {
+			bad("AUTH_AUDIENCES %q differs from Easy Auth's allowedAudiences %q", got, sortedSet(audiences))
+		}
+		if got := splitSet(settings["AUTH_ALLOWED_CLIENT_APPS"]); !slices.Equal(got, sortedSet(allowedApps)) {
+			bad("AUTH_ALLOWED_CLIENT_APPS %q differs from Easy Auth's allowedApplications %q", got, sortedSet(allowedApps))
+		}
+	}
+	scopes := strings.Fields(settings["AUTH_REQUIRED_SCOPES"])
+	if len(scopes) == 0 {
+		scopes = []string{"user_impersonation"}
+	}
+
+	// The connector's files are written for the same app, client and
+	// resource.
+	gen, ok := only("connector generator", "./handler connector", nil)
+	resource := gen.value("--resource")
+	if ok {
+		if gen.value("--host") != app+".azurewebsites.net" {
+			bad("the connector calls %q, not the function app %s.azurewebsites.net", gen.value("--host"), app)
+		}
+		if gen.value("--client-id") != connectorID {
+			bad("the connector signs in as %q, but Easy Auth allows %q", gen.value("--client-id"), connectorID)
+		}
+		if !slices.Contains(audiences, resource) {
+			bad("the connector's Resource URL %q is not among the audiences %q: every call would get 401", resource, audiences)
+		}
+		if tn := gen.value("--tenant"); tn != tenant && tn != "organizations" {
+			bad("the connector signs users in at %q, not the tenant %q (single-tenant registrations cannot use common)", tn, tenant)
+		}
+	}
+
+	// The API's registration: known by the Resource URL, its token
+	// version's aud accepted, its scope the one the handler requires, the
+	// connector pre-authorized for it.
+	patch, ok := last("az rest", func(c planCommand) bool {
+		return strings.EqualFold(c.value("--method"), "patch") && strings.Contains(c.value("--url"), "/applications/")
+	})
+	var api graphApplication
+	if !ok {
+		bad("no Graph PATCH sets up the API's registration")
+	} else if err := json.Unmarshal([]byte(patch.value("--body")), &api); err != nil {
+		bad("the API registration's body: %v", err)
+	}
+	scopeID := ""
+	if api.API == nil {
+		bad("the API's registration gets no api section (scope, token version, pre-authorization)")
+	} else {
+		if !slices.Contains(api.IdentifierURIs, resource) && resource != apiClientID {
+			bad("the Resource URL %q is none of the API's identifier URIs %q: sign-in would fail (AADSTS500011)", resource, api.IdentifierURIs)
+		}
+		if v := api.API.RequestedAccessTokenVersion; v != nil && *v == 2 {
+			if !slices.Contains(audiences, apiClientID) {
+				bad("v2 tokens carry aud %q (the API's client id), which is not among the audiences %q", apiClientID, audiences)
+			}
+		} else if !slices.Contains(audiences, resource) {
+			bad("v1 tokens carry aud %q (the Resource URL), which is not among the audiences %q", resource, audiences)
+		}
+		for _, s := range api.API.OAuth2PermissionScopes {
+			if s.Value == scopes[0] && s.IsEnabled {
+				scopeID = s.ID
+			}
+		}
+		if scopeID == "" {
+			bad("the API exposes no enabled scope %q, which the handler requires", scopes[0])
+		}
+		preAuthorized := false
+		for _, pa := range api.API.PreAuthorizedApplications {
+			if pa.AppID == connectorID && slices.Contains(pa.DelegatedPermissionIDs, scopeID) {
+				preAuthorized = true
+			}
+		}
+		if !preAuthorized {
+			bad("the connector %q is not pre-authorized for the scope %q: users would be asked to consent", connectorID, scopes[0])
+		}
+	}
+	// The connector's registration: permission on that scope, and the
+	// redirect URL the generator predicts.
+	if perm, ok := only("connector permission", "az ad app permission add", nil); ok {
+		if perm.value("--id") != connectorID || perm.value("--api") != apiClientID || !slices.Contains(perm.values("--api-permissions"), scopeID+"=Scope") {
+			bad("the permission added (%s) is not the connector %q's delegated %q on the API %q", perm.text, connectorID, scopeID, apiClientID)
+		}
+	}
+	name := gen.value("--name")
+	if name == "" {
+		name = connector.DefaultName(connector.DefaultTitle)
+	}
+	redirect := connector.RedirectURL(name)
+	if upd, ok := last("az ad app update", func(c planCommand) bool { return c.has("--web-redirect-uris") }); !ok {
+		bad("no redirect URI is registered on the connector's registration")
+	} else {
+		if upd.value("--id") != connectorID {
+			bad("the redirect URIs go to %q, not the connector's registration %q", upd.value("--id"), connectorID)
+		}
+		if !slices.Contains(upd.values("--web-redirect-uris"), redirect) {
+			bad("the redirect URIs %q lack %s, which the connector %q signs in through", upd.values("--web-redirect-uris"), redirect, name)
+		}
+	}
+	return problems
+}
+
+// jsonSecretKeys lists the keys of v that would carry a secret value.
+// Names of settings (clientSecretSettingName) hold none.
+func jsonSecretKeys(v any) []string {
+	var out []string
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			if s, ok := e.(string); ok && s != "" && secretName.MatchString(k) && !strings.HasSuffix(k, "SettingName") {
+				out = append(out, k)
+			}
+			out = append(out, jsonSecretKeys(e)...)
+		}
+	case []any:
+		for _, e := range v {
+			out = append(out, jsonSecretKeys(e)...)
+		}
+	}
+	return out
+}
+
+func splitSet(csv string) []string {
+	var out []string
+	for _, f := range strings.Split(csv, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return sortedSet(out)
+}
+
+func sortedSet(v []string) []string {
+	out := slices.Clone(v)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// TestProvisionDryRunPlan: the dry run runs without az, prints only
+// commands, and they agree with each other, for every hosting plan, with
+// --federated, and with names given.
+func TestProvisionDryRunPlan(t *testing.T) {
+	for _, args := range [][]string{
+		nil,
+		{"--plan", "premium"},
+		{"--plan", "dedicated"},
+		{"--federated"},
+		{"--location", "westeurope", "--connector-name", "HelloConnector", "--resource-group", "rg-other", "--storage", "stother1"},
+	} {
+		t.Run(strings.Join(append([]string{"flags"}, args...), " "), func(t *testing.T) {
+			plan := dryRun(t, args...)
+			for _, p := range checkPlan(plan) {
+				t.Error(p)
+			}
+			resets := strings.Contains(plan, "\naz ad app credential reset ")
+			if federated := slices.Contains(args, "--federated"); resets == federated {
+				t.Errorf("with --federated %v, the plan creating a client secret is %v", federated, resets)
+			}
+			if resets && !regexp.MustCompile(`(?m)^az ad app credential reset .*--query password -o tsv`).MatchString(plan) {
+				t.Error("the client secret is not taken from the command's output")
+			}
+			if slices.Contains(args, "premium") || slices.Contains(args, "dedicated") {
+				if !regexp.MustCompile(`(?m)^az (functionapp|appservice) plan create .*--is-linux`).MatchString(plan) {
+					t.Error("the plan's App Service plan is not a Linux one")
+				}
+				if !regexp.MustCompile(`(?m)^az functionapp create .*--plan plan-hello-fn`).MatchString(plan) {
+					t.Error("the function app is not created on that plan")
+				}
+			} else if !regexp.MustCompile(`(?m)^az functionapp create .*--flexconsumption-location `).MatchString(plan) {
+				t.Error("the default plan is not Flex Consumption")
+			}
+			if t.Failed() {
+				t.Logf("plan:\n%s", plan)
+			}
+		})
+	}
+}
+
+// TestProvisionDryRunRepeatable: a dry run is a plan, the same each time.
+func TestProvisionDryRunRepeatable(t *testing.T) {
+	if a, b := dryRun(t), dryRun(t); a != b {
+		t.Errorf("two dry runs differ:\n%s\n---\n%s", a, b)
+	}
+}
+
+// TestProvisionUsage: --help succeeds; a usage mistake exits 2 and says
+// what is wrong; none of them calls az.
+func TestProvisionUsage(t *testing.T) {
+	help := runProvision(t, "--help")
+	if help.code != 0 || !strings.Contains(help.stdout, "usage: deploy/provision.sh --name NAME") || !strings.Contains(help.stdout, "--dry-run") {
+		t.Errorf("--help exited %d, printed:\n%s%s", help.code, help.stdout, help.stderr)
+	}
+	for _, tc := range []struct {
+		args []string
+		says string
+	}{
+		{[]string{"--dry-run"}, "--name is required"},
+		{[]string{"--name", "hello-fn", "--dry-run", "--colour", "red"}, "unknown flag: --colour"},
+		{[]string{"--name", "hello-fn", "--dry-run", "--plan", "consumption"}, "--plan consumption"},
+		{[]string{"--name", "hello_fn", "--dry-run"}, "--name hello_fn"},
+		{[]string{"--name", "hello-fn", "--dry-run", "--storage", "St-1"}, "--storage St-1"},
+		{[]string{"--name"}, "--name needs a value"},
+	} {
+		run := runProvision(t, tc.args...)
+		if run.code != 2 || !strings.Contains(run.stderr, tc.says) || run.stdout != "" {
+			t.Errorf("provision.sh %s: exit %d, want 2 saying %q; stdout %q, stderr:\n%s", strings.Join(tc.args, " "), run.code, tc.says, run.stdout, run.stderr)
+		}
+		if run.azCalls != "" {
+			t.Errorf("provision.sh %s called az: %s", strings.Join(tc.args, " "), run.azCalls)
+		}
+	}
+}
+
+// placeholder is a dry run's stand-in for an id an earlier command returns.
+var placeholder = regexp.MustCompile(`<[a-z]+(-[a-z]+)*>`)
+
+// fillPlaceholders gives each placeholder a GUID of its own.
+func fillPlaceholders(plan string) string {
+	ids := map[string]string{}
+	return placeholder.ReplaceAllStringFunc(plan, func(p string) string {
+		if _, ok := ids[p]; !ok {
+			ids[p] = fmt.Sprintf("%08x-0000-4000-8000-%012x", len(ids)+1, len(ids)+1)
+		}
+		return ids[p]
+	})
+}
+
+// TestProvisionPlanAcceptedByHandler: with the ids filled in, the handler
+// runs the plan's connector command with the app's settings in its
+// environment (so it cross-checks the Resource URL and client id), and
+// `handler check` accepts those settings behind Easy Auth.
+func TestProvisionPlanAcceptedByHandler(t *testing.T) {
+	plan := fillPlaceholders(dryRun(t))
+	if problems := checkPlan(plan); len(problems) > 0 {
+		t.Fatalf("the filled-in plan is inconsistent: %q", problems)
+	}
+	var gen, set planCommand
+	for i, l := range strings.Split(strings.TrimSpace(plan), "\n") {
+		w, err := shellWords(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := planCommand{line: i + 1, text: l, words: w}
+		switch {
+		case c.is("./handler connector"):
+			gen = c
+		case c.is("az functionapp config appsettings set"):
+			set = c
+		}
+	}
+	settings := map[string]string{}
+	for _, kv := range set.values("--settings") {
+		k, v, _ := strings.Cut(kv, "=")
+		settings[k] = v
+	}
+
+	args := slices.Clone(gen.words[1:])
+	out := filepath.Join(t.TempDir(), "connector")
+	if i := slices.Index(args, "--out"); i >= 0 && i+1 < len(args) {
+		args[i+1] = out
+	} else {
+		t.Fatalf("the connector command has no --out: %s", gen.text)
+	}
+	cmd := exec.Command(handlerBin, args...)
+	cmd.Env = environ(map[string]string{
+		"AUTH_AUDIENCES":           settings["AUTH_AUDIENCES"],
+		"AUTH_ALLOWED_CLIENT_APPS": settings["AUTH_ALLOWED_CLIENT_APPS"],
+		"AUTH_REQUIRED_SCOPES":     settings["AUTH_REQUIRED_SCOPES"],
+	})
+	b, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("handler %s: %v\n%s", strings.Join(args, " "), err, b)
+	}
+	// The redirect URL the generator tells the maker to register is the
+	// one the plan registers.
+	if redirect := connector.RedirectURL(gen.value("--name")); !strings.Contains(string(b), "Redirect URL    "+redirect) || !strings.Contains(plan, " "+redirect+" ") {
+		t.Errorf("the generator's redirect URL is not %s, the one the plan registers:\n%s", redirect, b)
+	}
+	var props struct {
+		Properties struct {
+			ConnectionParameters struct {
+				Token struct {
+					OAuthSettings struct {
+						ClientID         string `json:"clientId"`
+						CustomParameters map[string]struct {
+							Value string `json:"value"`
+						} `json:"customParameters"`
+					} `json:"oAuthSettings"`
+				} `json:"token"`
+			} `json:"connectionParameters"`
+		} `json:"properties"`
+	}
+	data, err := os.ReadFile(filepath.Join(out, connector.APIPropertiesFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &props); err != nil {
+		t.Fatal(err)
+	}
+	oauth := props.Properties.ConnectionParameters.Token.OAuthSettings
+	if oauth.ClientID != settings["AUTH_ALLOWED_CLIENT_APPS"] || oauth.CustomParameters["resourceUri"].Value != gen.value("--resource") || oauth.CustomParameters["tenantId"].Value != settings["AUTH_TENANT_ID"] {
+		t.Errorf("apiProperties.json has client %q, resource %q, tenant %q; the plan gives %q, %q, %q",
+			oauth.ClientID, oauth.CustomParameters["resourceUri"].Value, oauth.CustomParameters["tenantId"].Value,
+			settings["AUTH_ALLOWED_CLIENT_APPS"], gen.value("--resource"), settings["AUTH_TENANT_ID"])
+	}
+
+	// WEBSITE_AUTH_ENABLED is what the platform sets once Easy Auth is on.
+	env := map[string]string{"WEBSITE_AUTH_ENABLED": "True"}
+	for k, v := range settings {
+		env[k] = v
+	}
+	check := exec.Command(handlerBin, "check", "--connector-resource", gen.value("--resource"))
+	check.Env = environ(env)
+	if b, err := check.CombinedOutput(); err != nil {
+		t.Errorf("handler check refuses the plan's settings: %v\n%s", err, b)
+	} else if !strings.Contains(string(b), "AUTH_MODE                   easyauth") {
+		t.Errorf("handler check does not run Easy Auth mode with the plan's settings:\n%s", b)
+	}
+}
+
+// TestProvisionCheckerCatchesInconsistentPlans: the checker is only worth
+// something if it fails plans that are wrong in the ways that break a
+// deployment. Each case edits the real plan once.
+func TestProvisionCheckerCatchesInconsistentPlans(t *testing.T) {
+	plan := dryRun(t)
+	if problems := checkPlan(plan); len(problems) > 0 {
+		t.Fatalf("the plan itself is inconsistent: %q", problems)
+	}
+	for _, tc := range []struct {
+		name, old, new, says string
+	}{
+		{"Easy Auth allows another client", `"allowedApplications":["<connector-client-id>"]`, `"allowedApplications":["<other-client-id>"]`, "allowedApplications"},
+		{"AUTH_ALLOWED_CLIENT_APPS names another client", `'AUTH_ALLOWED_CLIENT_APPS=<connector-client-id>'`, `'AUTH_ALLOWED_CLIENT_APPS=<other-client-id>'`, "AUTH_ALLOWED_CLIENT_APPS"},
+		{"the connector signs in as another client", `--client-id '<connector-client-id>'`, `--client-id '<other-client-id>'`, "signs in as"},
+		{"AUTH_AUDIENCES lacks the client id", `'AUTH_AUDIENCES=api://<api-client-id>,<api-client-id>'`, `'AUTH_AUDIENCES=api://<api-client-id>'`, "AUTH_AUDIENCES"},
+		{"the audiences lack the Resource URL", `--resource 'api://<api-client-id>'`, `--resource https://hello-fn.azurewebsites.net`, "Resource URL"},
+		{"v1 tokens with an audience only v2 carries", `"allowedAudiences":["api://<api-client-id>","<api-client-id>"]`, `"allowedAudiences":["<api-client-id>"]`, "not among the audiences"},
+		{"a multi-tenant issuer", `https://login.microsoftonline.com/<tenant-id>/v2.0`, `https://login.microsoftonline.com/common/v2.0`, "multi-tenant"},
+		{"a v1 issuer", `https://login.microsoftonline.com/<tenant-id>/v2.0`, `https://sts.windows.net/<tenant-id>/`, "issuer"},
+		{"AUTH_TENANT_ID of another tenant", `'AUTH_TENANT_ID=<tenant-id>'`, `'AUTH_TENANT_ID=<other-tenant-id>'`, "AUTH_TENANT_ID"},
+		{"a login redirect", `"unauthenticatedClientAction":"Return401"`, `"unauthenticatedClientAction":"RedirectToLoginPage"`, "Return401"},
+		{"anonymous calls allowed", `"requireAuthentication":true`, `"requireAuthentication":false`, "require authentication"},
+		{"the wrong redirect URI", `redirect/hellofn `, `redirect/hellofunction `, "redirect URIs"},
+		{"runtime node", `--runtime custom`, `--runtime node`, "runtime"},
+		{"Windows", `--os-type Linux`, `--os-type Windows`, "Linux"},
+		{"Easy Auth on another app", `/sites/hello-fn/config/authsettingsV2`, `/sites/other-fn/config/authsettingsV2`, "Easy Auth is set on"},
+		{"not pre-authorized", `"preAuthorizedApplications":[{"appId":"<connector-client-id>"`, `"preAuthorizedApplications":[{"appId":"<other-client-id>"`, "pre-authorized"},
+		{"a permission on another scope", `--api-permissions '<scope-id>=Scope'`, `--api-permissions '<other-scope-id>=Scope'`, "permission added"},
+		{"a secret in the settings", `AUTH_EASYAUTH_VERIFY_TOKEN=true`, `AUTH_EASYAUTH_VERIFY_TOKEN=true MICROSOFT_PROVIDER_AUTHENTICATION_SECRET=x`, "holds a secret"},
+		{"a secret on a command line", `--years 1`, `--years 1 --password x`, "secret on the command line"},
+		{"a secret value", `--display-name power-platform`, `--display-name abc8Q~0123456789abcdefghijABCDEFGHIJ_.~-`, "client secret value"},
+		{"a secret in a body", `"clientId":"<api-client-id>"}`, `"clientId":"<api-client-id>","clientSecret":"x"}`, "clientSecret"},
+		{"settings printed", `AUTH_EASYAUTH_VERIFY_TOKEN=true -o none`, `AUTH_EASYAUTH_VERIFY_TOKEN=true -o json`, "-o none"},
+		{"a line that is no command", "az account show", "echo hi\naz account show", "neither"},
+		{"an unquoted placeholder", `--id '<connector-client-id>' --append`, `--id <connector-client-id> --append`, "paste"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			edited := strings.Replace(plan, tc.old, tc.new, 1)
+			if edited == plan {
+				t.Fatalf("the plan has no %q to edit", tc.old)
+			}
+			problems := checkPlan(edited)
+			if !slices.ContainsFunc(problems, func(p string) bool { return strings.Contains(p, tc.says) }) {
+				t.Errorf("the checker does not notice (%q); it says %q", tc.says, problems)
+			}
+		})
+	}
+}
