@@ -10,6 +10,10 @@ DEV_PORT ?= 7071
 export GOFLAGS :=
 export GOWORK := off
 export GO111MODULE := on
+# tools/go.mod needs a newer Go than go.mod (BuildKit's parser); auto lets
+# an older go command fetch it from the module proxy, even where the shell
+# exports GOTOOLCHAIN=local.
+export GOTOOLCHAIN := auto
 
 # The host's own platform, for whatever runs here (dev, tests, benchmarks,
 # fuzzing), whatever GOOS/GOARCH the shell exports for cross-compiling.
@@ -91,6 +95,7 @@ fuzz:
 	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzHelloBody$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./api
 	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzInvoke$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./api
 	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzAppendString$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/logjson
+	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzMatchesJSONHandler$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/logjson
 
 # In-process benchmarks, side by side in one run: token verification with
 # and without the verified-token cache, and the whole request path against a
@@ -106,14 +111,15 @@ bench-http:
 
 # The zip that `func azure functionapp publish` deploys, to check it and
 # for other ways to deploy: the handler built for the Functions host
-# (static linux/amd64, whatever the shell exports), then packed by
+# (static linux/amd64 for any x86-64 CPU, GOAMD64=v1, whatever the shell
+# or go env -w says), then packed by
 # cmd/funcpack, which runs on this machine and refuses a handler the host
 # could not start. This leaves ./handler a Linux binary: make dev rebuilds
 # it for this machine.
 PACKAGE := dist/functionapp.zip
 
 package:
-	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build $(BUILD_FLAGS) -o $(BIN) ./cmd/handler
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 GOAMD64=v1 $(GO) build $(BUILD_FLAGS) -o $(BIN) ./cmd/handler
 	$(HOST_ENV) $(GO) run ./cmd/funcpack -o $(PACKAGE)
 
 # make publish APP=<function app> [FUNC_ARGS=...] publishes with Core
@@ -126,7 +132,7 @@ ifneq ($(filter publish,$(MAKECMDGOALS)),)
 ifeq ($(strip $(APP)),)
 $(error usage: make publish APP=<function app name> [FUNC_ARGS='--slot staging'])
 endif
-ifneq ($(filter --publish-local-settings -i,$(FUNC_ARGS)),)
+ifneq ($(filter --publish-local-settings% -i --publish-settings-only% -o,$(FUNC_ARGS)),)
 $(error make publish does not publish local.settings.json (AUTH_MODE=dev, which the handler refuses in Azure): set the app's settings in Azure instead)
 endif
 endif

@@ -269,8 +269,12 @@ type responseRecorder struct {
 	body   bytes.Buffer
 }
 
+// The function's answer inside the payload gets the same headers as a
+// forwarded one, since the host copies them to the client's response.
 func newResponseRecorder(e *entry) *responseRecorder {
-	return &responseRecorder{header: http.Header{}, e: e}
+	h := http.Header{}
+	setResponseHeaders(h)
+	return &responseRecorder{header: h, e: e}
 }
 
 func (rr *responseRecorder) Header() http.Header { return rr.header }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/entrafunc/entrafunc/auth"
+	"github.com/entrafunc/entrafunc/internal/bounded"
 	"github.com/go-chi/chi/v5"
 )
 
@@ -92,8 +93,8 @@ func logRequests(logger *slog.Logger) func(http.Handler) http.Handler {
 			}
 			attrs := make([]slog.Attr, 0, 11)
 			attrs = append(attrs,
-				slog.String("method", r.Method),
-				slog.String("path", bounded(r.URL.Path)),
+				slog.String("method", bounded.String(r.Method)), // any token, any length
+				slog.String("path", bounded.String(r.URL.Path)),
 				slog.Int("status", sw.status),
 				slog.Float64("duration_ms", float64(end.Sub(start).Microseconds())/1000),
 				slog.String("request_id", e.id),
@@ -102,16 +103,20 @@ func logRequests(logger *slog.Logger) func(http.Handler) http.Handler {
 				attrs = append(attrs, slog.Int("res_status", e.resStatus))
 			}
 			if id := r.Header.Get(InvocationIDHeader); id != "" {
-				attrs = append(attrs, slog.String("invocation_id", bounded(id)))
+				attrs = append(attrs, slog.String("invocation_id", bounded.String(id)))
 			}
 			if p := e.principal; p != nil {
-				attrs = append(attrs, slog.String("oid", p.ObjectID), slog.String("tid", p.TenantID), slog.String("source", string(p.Source)))
+				// Bounded too: an Easy Auth principal's oid and tid are
+				// whatever the header said.
+				attrs = append(attrs, slog.String("oid", bounded.String(p.ObjectID)), slog.String("tid", bounded.String(p.TenantID)), slog.String("source", string(p.Source)))
 			}
 			if e.err != nil {
 				if reason := auth.Reason(e.err); reason != "" {
 					attrs = append(attrs, slog.String("reason", reason))
 				}
-				attrs = append(attrs, slog.String("error", e.err.Error()))
+				// Every client value in an error is bounded where the
+				// error is made; this bounds the whole, in case one is not.
+				attrs = append(attrs, slog.String("error", bounded.Cut(e.err.Error(), maxLoggedError)))
 			}
 			level := slog.LevelInfo
 			if sw.status >= 500 {
@@ -132,13 +137,54 @@ func logRequests(logger *slog.Logger) func(http.Handler) http.Handler {
 // maxLoggedPath bounds what a log line repeats of the request: no route is
 // longer, no invocation id either, and a long unknown path is more likely
 // a pasted token than a typo.
-const maxLoggedPath = 128
+const maxLoggedPath = bounded.Max
 
-func bounded(s string) string {
-	if len(s) <= maxLoggedPath {
-		return s
-	}
-	return s[:maxLoggedPath] + "…"
+// maxLoggedError bounds a log line's error field: room for a message that
+// quotes a few bounded values, such as a 503's last load failure.
+const maxLoggedError = 1024
+
+// Header values every response shares: net/http only reads them, and
+// Header.Set and Add replace rather than change a slice, so one slice
+// serves every response without an allocation.
+var (
+	nosniff   = []string{"nosniff"}
+	noStore   = []string{"no-store"}
+	connClose = []string{"close"}
+)
+
+// setResponseHeaders sets the headers every answer carries, whatever it
+// is: nosniff, because Hello echoes the caller's text and a browser must
+// never take it for HTML; no-store, because Me returns personal data and
+// an answer to one caller must not be served to another from a cache (an
+// error or GET /'s "ready" loses nothing by it).
+func setResponseHeaders(h http.Header) {
+	h["X-Content-Type-Options"] = nosniff
+	h["Cache-Control"] = noStore
+}
+
+// responseHeaders sets the headers of every answer before anything else
+// runs, so that no path (404, 405, a panic, GET /) can miss them.
+//
+// It also answers any request that came with a Transfer-Encoding with
+// Connection: close. A request with both Content-Length and
+// Transfer-Encoding is the classic request-smuggling shape: a front end
+// that honours Content-Length and net/http, which honours the chunked
+// coding and drops Content-Length, disagree on where the body ends, and
+// what one of them takes for body the other reads as the next request.
+// RFC 9112 §6.1 says to close the connection after answering such a
+// request; net/http does not, so the handler asks it to. net/http removes
+// Transfer-Encoding from r.Header but keeps it in r.TransferEncoding. No
+// client of this API needs a chunked request body, and the host forwards
+// requests with a Content-Length, so closing costs nothing in practice.
+func responseHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		setResponseHeaders(h)
+		if len(r.TransferEncoding) > 0 {
+			h["Connection"] = connClose
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // noteCaller records the authenticated caller on the request's log line.

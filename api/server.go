@@ -41,7 +41,7 @@ func NewServer(o Options) http.Handler {
 	deps := Deps{Logger: o.Logger}
 
 	r := chi.NewRouter()
-	r.Use(logRequests(o.Logger), recoverPanics(o.Logger), matchCase)
+	r.Use(responseHeaders, logRequests(o.Logger), recoverPanics(o.Logger), matchCase)
 
 	allowed := make(map[string]string, len(o.Routes))
 	for _, rt := range o.Routes {

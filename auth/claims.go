@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/entrafunc/entrafunc/internal/bounded"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -50,7 +51,7 @@ func (c *claims) UnmarshalJSON(b []byte) error {
 	return eachMember(b, func(name string, raw json.RawMessage) error {
 		if lower := strings.ToLower(name); securityClaims[lower] {
 			if seen[lower] {
-				return fmt.Errorf("%w: %q", errDuplicateClaim, name)
+				return fmt.Errorf("%w: %s", errDuplicateClaim, bounded.Quote(name))
 			}
 			seen[lower] = true
 		}
@@ -101,12 +102,22 @@ func (c *claims) set(name string, raw json.RawMessage) error {
 		dst = &c.Subject
 	case "aud":
 		dst = &c.Audience
-	case "exp":
-		dst = &c.ExpiresAt
-	case "nbf":
-		dst = &c.NotBefore
-	case "iat":
-		dst = &c.IssuedAt
+	case "exp", "nbf", "iat":
+		// RFC 7519 §2 makes a NumericDate a JSON number. jwt.NumericDate
+		// decodes through json.Number, which also takes a string such as
+		// "1750003600": no issuer sends that, and a reader that does not
+		// take it would see no exp at all.
+		if !isJSONNumber(raw) {
+			return errors.New("not a JSON number")
+		}
+		switch name {
+		case "exp":
+			dst = &c.ExpiresAt
+		case "nbf":
+			dst = &c.NotBefore
+		default:
+			dst = &c.IssuedAt
+		}
 	case "jti":
 		dst = &c.ID
 	case "tid":
@@ -146,6 +157,13 @@ func (c *claims) set(name string, raw json.RawMessage) error {
 		return nil
 	}
 	return json.Unmarshal(raw, dst)
+}
+
+// isJSONNumber reports whether raw, one JSON value, is a number: numbers
+// alone start with a digit or a minus sign.
+func isJSONNumber(raw json.RawMessage) bool {
+	raw = bytes.TrimLeft(raw, " \t\r\n")
+	return len(raw) > 0 && (raw[0] == '-' || '0' <= raw[0] && raw[0] <= '9')
 }
 
 // principal turns verified claims into the caller's Principal.

@@ -11,13 +11,16 @@
 // the query string or a form body, or sent twice, are refused; see
 // [BearerToken]) and hands it to a [Verifier].
 //
-// A [Verifier] validates an Entra ID access token: RS256 only; a signature
-// by a key of its [KeySet]; exp required, exp and nbf within a leeway of
-// at most five minutes; aud one of the configured audiences; iss exactly one
-// of the tenant's v1 or v2 issuers; tid equal to the tenant; ver 1.0 or 2.0;
-// oid present; no security claim present twice in any letter case. Token
-// headers such as jku, x5u and jwk are never used to find a key. Scopes,
-// roles and client apps are not the verifier's business but the policy's.
+// A [Verifier] validates an Entra ID access token: a header as Entra
+// writes it (alg RS256, a kid, typ JWT if any; no member twice; no crit,
+// b64 or zip), judged before any key is looked up; a signature by the key
+// of its [KeySet] the kid names; exp required, exp and nbf within a leeway
+// of at most five minutes, and exp, nbf and iat JSON numbers; aud one of
+// the configured audiences; iss exactly one of the tenant's v1 or v2
+// issuers; tid equal to the tenant; ver 1.0 or 2.0; oid present; no
+// security claim present twice in any letter case. Token headers such as
+// jku, x5u and jwk are never used to find a key. Scopes, roles and client
+// apps are not the verifier's business but the policy's.
 //
 // The development issuer ([DevKey]) signs tokens of the same shape with a
 // key kept in the user's configuration directory, so that local runs go
@@ -41,5 +44,7 @@
 // # Logging
 //
 // A [Principal] logs as its oid and tid only ([Principal.LogValue]). This
-// package never logs a token.
+// package never logs a token, and an error that quotes a value the client
+// chose (a kid, an issuer, a principal's member name) quotes it cut to 128
+// bytes with its control characters escaped, since errors reach the log.
 package auth

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/entrafunc/entrafunc/internal/bounded"
 )
 
 // The headers App Service Authentication ("Easy Auth") sets on requests it
@@ -56,7 +58,7 @@ func decodeClientPrincipal(raw []byte) (clientPrincipal, error) {
 	once := func(name string) error {
 		l := strings.ToLower(name)
 		if seen[l] {
-			return fmt.Errorf("member %q given twice", name)
+			return fmt.Errorf("member %s given twice", bounded.Quote(name))
 		}
 		seen[l] = true
 		return nil
@@ -84,7 +86,7 @@ func decodeClientPrincipal(raw []byte) (clientPrincipal, error) {
 				err := eachMember(item, func(name string, v json.RawMessage) error {
 					l := strings.ToLower(name)
 					if got[l] {
-						return fmt.Errorf("claim member %q given twice", name)
+						return fmt.Errorf("claim member %s given twice", bounded.Quote(name))
 					}
 					got[l] = true
 					switch name {
@@ -129,18 +131,18 @@ func ParseClientPrincipal(header string) (*Principal, error) {
 // parseClientPrincipal also returns the aud claim, for the audience rule.
 func parseClientPrincipal(header string) (*Principal, string, error) {
 	if len(header) > MaxClientPrincipalBytes {
-		return nil, "", invalidToken("principal", errors.New("X-MS-CLIENT-PRINCIPAL too large"))
+		return nil, "", invalidToken(reasonPrincipal, errors.New("X-MS-CLIENT-PRINCIPAL too large"))
 	}
 	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(header))
 	if err != nil {
-		return nil, "", invalidToken("principal", errors.New("X-MS-CLIENT-PRINCIPAL is not base64"))
+		return nil, "", invalidToken(reasonPrincipal, errors.New("X-MS-CLIENT-PRINCIPAL is not base64"))
 	}
 	cp, err := decodeClientPrincipal(raw)
 	if err != nil {
-		return nil, "", invalidToken("principal", fmt.Errorf("X-MS-CLIENT-PRINCIPAL is not the App Service principal JSON: %w", err))
+		return nil, "", invalidToken(reasonPrincipal, fmt.Errorf("X-MS-CLIENT-PRINCIPAL is not the App Service principal JSON: %w", err))
 	}
 	if !strings.EqualFold(cp.AuthType, "aad") {
-		return nil, "", invalidToken("principal", fmt.Errorf("auth_typ %q is not aad", cp.AuthType))
+		return nil, "", invalidToken(reasonPrincipal, fmt.Errorf("auth_typ %s is not aad", bounded.Quote(cp.AuthType)))
 	}
 	p := &Principal{Source: SourceEasyAuth, Scopes: []string{}, Roles: []string{}, Groups: []string{}}
 	seen := map[string]string{}
@@ -150,7 +152,7 @@ func parseClientPrincipal(header string) (*Principal, string, error) {
 			// The same value twice is harmless; two values are a question
 			// of which one counts, and no answer is safe.
 			if prev, dup := seen[short]; dup && prev != c.Value {
-				return nil, "", invalidToken("duplicate_claim", fmt.Errorf("claim %s has two values", short))
+				return nil, "", invalidToken(reasonDuplicateClaim, fmt.Errorf("claim %s has two values", short))
 			}
 			seen[short] = c.Value
 		}
@@ -200,7 +202,7 @@ func parseClientPrincipal(header string) (*Principal, string, error) {
 		}
 	}
 	if p.ObjectID == "" || p.TenantID == "" {
-		return nil, "", invalidToken("missing_claim", errors.New("the principal has no oid or no tid"))
+		return nil, "", invalidToken(reasonMissingClaim, errors.New("the principal has no oid or no tid"))
 	}
 	p.Username = firstNonEmpty(preferred, upn, uniqueName, nameTyp)
 	p.ClientAppID = firstNonEmpty(azp, appID)
@@ -221,6 +223,9 @@ type EasyAuthConfig struct {
 	// token's principal. Defence in depth against a platform regression
 	// that lets forged headers through.
 	Verifier *Verifier
+	// Now returns the current time, against which a principal's exp is
+	// judged. Default: time.Now. Tests pin it.
+	Now func() time.Time
 }
 
 // EasyAuth authenticates requests by the principal App Service
@@ -234,9 +239,17 @@ type EasyAuthConfig struct {
 // malformed Authorization header is an [ErrInvalidRequest].
 // A principal of another tenant, or for an audience not listed, is
 // refused as [ErrForbidden], as Easy Auth's own checks answer 403.
+//
+// A principal whose exp claim has passed, by more than [MaxLeeway] (the
+// leeway a [Verifier] allows by default), is refused as expired. Easy Auth
+// checks the token's lifetime itself; this is defence in depth against a
+// replayed or forged header. A principal without exp is judged without.
 func EasyAuth(cfg EasyAuthConfig) (Authenticator, error) {
 	if !IsGUID(cfg.TenantID) {
 		return nil, fmt.Errorf("auth: easy auth: tenant id %q is not a GUID", cfg.TenantID)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	return AuthenticatorFunc(func(r *http.Request) (*Principal, error) {
 		values := r.Header.Values(HeaderClientPrincipal)
@@ -244,21 +257,29 @@ func EasyAuth(cfg EasyAuthConfig) (Authenticator, error) {
 		case len(values) == 0:
 			return nil, ErrNoCredentials
 		case len(values) > 1:
-			return nil, invalidToken("principal", errors.New("more than one X-MS-CLIENT-PRINCIPAL header"))
+			return nil, invalidToken(reasonPrincipal, errors.New("more than one X-MS-CLIENT-PRINCIPAL header"))
 		}
-		if idp := r.Header.Values(HeaderClientPrincipalIDP); len(idp) != 1 || !strings.EqualFold(idp[0], "aad") {
-			return nil, invalidToken("principal", fmt.Errorf("X-MS-CLIENT-PRINCIPAL-IDP %q is not aad", idp))
+		switch idp := r.Header.Values(HeaderClientPrincipalIDP); {
+		case len(idp) != 1:
+			return nil, invalidToken(reasonPrincipal, fmt.Errorf("%d X-MS-CLIENT-PRINCIPAL-IDP headers, want one saying aad", len(idp)))
+		case !strings.EqualFold(idp[0], "aad"):
+			return nil, invalidToken(reasonPrincipal, fmt.Errorf("X-MS-CLIENT-PRINCIPAL-IDP %s is not aad", bounded.Quote(idp[0])))
 		}
 		p, aud, err := parseClientPrincipal(values[0])
 		if err != nil {
 			return nil, err
 		}
+		// The same comparison as jwt's exp check with leeway: refused
+		// when now is at or past exp + leeway.
+		if !p.ExpiresAt.IsZero() && !cfg.Now().Before(p.ExpiresAt.Add(MaxLeeway)) {
+			return nil, invalidToken(reasonExpired, fmt.Errorf("the principal expired at %s", p.ExpiresAt.UTC().Format(time.RFC3339)))
+		}
 		if !strings.EqualFold(p.TenantID, cfg.TenantID) {
-			return p, &PolicyError{Rule: "AUTH_TENANT_ID", Detail: fmt.Sprintf("tenant %q is not %q", p.TenantID, cfg.TenantID)}
+			return p, &PolicyError{Rule: "AUTH_TENANT_ID", Detail: fmt.Sprintf("tenant %s is not %q", bounded.Quote(p.TenantID), cfg.TenantID)}
 		}
 		if len(cfg.Audiences) > 0 {
 			if !slices.Contains(cfg.Audiences, aud) {
-				return p, &PolicyError{Rule: "AUTH_AUDIENCES", Detail: fmt.Sprintf("audience %q is not listed", aud)}
+				return p, &PolicyError{Rule: "AUTH_AUDIENCES", Detail: fmt.Sprintf("audience %s is not listed", bounded.Quote(aud))}
 			}
 		}
 		if cfg.Verifier != nil {
@@ -277,7 +298,7 @@ func crossCheck(r *http.Request, v *Verifier, p *Principal) (*Principal, error) 
 	if errors.Is(err, ErrNoCredentials) {
 		tok = strings.TrimSpace(r.Header.Get(HeaderAADAccessToken))
 		if tok == "" {
-			return nil, invalidToken("missing_token", errors.New("AUTH_EASYAUTH_VERIFY_TOKEN is set but the request carries no access token"))
+			return nil, invalidToken(reasonMissingToken, errors.New("AUTH_EASYAUTH_VERIFY_TOKEN is set but the request carries no access token"))
 		}
 	} else if err != nil {
 		return nil, err
@@ -287,7 +308,7 @@ func crossCheck(r *http.Request, v *Verifier, p *Principal) (*Principal, error) 
 		return nil, err
 	}
 	if !strings.EqualFold(tp.TenantID, p.TenantID) || !strings.EqualFold(tp.ObjectID, p.ObjectID) {
-		return nil, invalidToken("principal_mismatch", errors.New("the access token and X-MS-CLIENT-PRINCIPAL name different users"))
+		return nil, invalidToken(reasonPrincipalMismatch, errors.New("the access token and X-MS-CLIENT-PRINCIPAL name different users"))
 	}
 	caller := *tp // verified principals are shared through the cache: copy
 	caller.Source = SourceEasyAuth

@@ -52,6 +52,10 @@ const (
 	fixtureExp    = 1712958069
 )
 
+// fixtureNow is the fixture's iat: the principal is long expired, and
+// EasyAuth refuses expired principals.
+func fixtureNow() time.Time { return time.Unix(1712953005, 0) }
+
 // eaClaim and eaDoc are the X-MS-CLIENT-PRINCIPAL JSON, for building
 // principals in tests.
 type eaClaim struct {
@@ -671,12 +675,13 @@ func TestEasyAuthAuthenticate(t *testing.T) {
 		},
 		{
 			name: "the real fixture with its tenant and audience",
-			cfg:  auth.EasyAuthConfig{TenantID: fixtureTenant, Audiences: []string{fixtureAud}},
+			cfg:  auth.EasyAuthConfig{TenantID: fixtureTenant, Audiences: []string{fixtureAud}, Now: fixtureNow},
 			req:  eaRequest(P, fixture, IDP, "aad"),
 			oid:  fixtureOID, tid: fixtureTenant,
 		},
 		{
 			name:    "the real fixture in another tenant",
+			cfg:     auth.EasyAuthConfig{Now: fixtureNow},
 			req:     eaRequest(P, fixture, IDP, "aad"),
 			wantErr: auth.ErrForbidden, rule: "AUTH_TENANT_ID", oid: fixtureOID, tid: fixtureTenant,
 		},

@@ -38,12 +38,44 @@ type RequestError struct {
 func (e *RequestError) Error() string        { return "auth: invalid request: " + e.Description }
 func (e *RequestError) Is(target error) bool { return target == ErrInvalidRequest }
 
+// The reason words the log line's "reason" field carries. They are the
+// one list: every [TokenError] this package makes names one of the
+// constants, and docs/troubleshooting.md explains each (a test holds both
+// to this block, so add a new word here and there together).
+const (
+	// TokenError reasons: the token (or Easy Auth principal) is refused.
+	reasonExpired           = "expired"
+	reasonNotYetValid       = "not_yet_valid"
+	reasonSignature         = "signature"
+	reasonUnknownKey        = "unknown_key"
+	reasonAlgorithm         = "algorithm"
+	reasonHeader            = "header"
+	reasonMalformed         = "malformed"
+	reasonAudience          = "audience"
+	reasonIssuer            = "issuer"
+	reasonTenant            = "tenant"
+	reasonVersion           = "version"
+	reasonDuplicateClaim    = "duplicate_claim"
+	reasonMissingClaim      = "missing_claim"
+	reasonInvalid           = "invalid"
+	reasonPrincipal         = "principal"
+	reasonMissingToken      = "missing_token"
+	reasonPrincipalMismatch = "principal_mismatch"
+
+	// The other kinds of failure, which [Reason] names.
+	reasonNoCredentials     = "no_credentials"
+	reasonInvalidRequest    = "invalid_request"
+	reasonKeysUnavailable   = "keys_unavailable"
+	reasonInsufficientScope = "insufficient_scope"
+)
+
 // TokenError is an [ErrInvalidToken] that records why, for the log only:
 // the client is told no more than that the token is invalid.
 type TokenError struct {
 	// Reason is a short stable word for dashboards: expired, not_yet_valid,
-	// signature, unknown_key, algorithm, malformed, audience, issuer,
-	// tenant, version, duplicate_claim, missing_claim, principal.
+	// signature, unknown_key, algorithm, header, malformed, audience,
+	// issuer, tenant, version, duplicate_claim, missing_claim, invalid,
+	// principal, missing_token, principal_mismatch.
 	Reason string
 	Err    error
 }
@@ -58,6 +90,17 @@ func (e *TokenError) Is(target error) bool { return target == ErrInvalidToken }
 func (e *TokenError) Unwrap() error        { return e.Err }
 
 func invalidToken(reason string, err error) error { return &TokenError{Reason: reason, Err: err} }
+
+// logText is an error whose text is written for the log, bounded, in
+// place of the text of err (a library's, which may quote a client's value
+// whole), while errors.Is and errors.As still see err.
+type logText struct {
+	msg string
+	err error
+}
+
+func (e *logText) Error() string { return e.msg }
+func (e *logText) Unwrap() error { return e.err }
 
 // PolicyError is a refusal by [Policy]: an [ErrInsufficientScope] when
 // Scopes is set, otherwise an [ErrForbidden] naming the Rule that refused.
@@ -98,15 +141,15 @@ func Reason(err error) string {
 		return te.Reason
 	case errors.As(err, &pe):
 		if len(pe.Scopes) > 0 {
-			return "insufficient_scope"
+			return reasonInsufficientScope
 		}
 		return pe.Rule
 	case errors.Is(err, ErrNoCredentials):
-		return "no_credentials"
+		return reasonNoCredentials
 	case errors.Is(err, ErrInvalidRequest):
-		return "invalid_request"
+		return reasonInvalidRequest
 	case errors.Is(err, ErrUnavailable):
-		return "keys_unavailable"
+		return reasonKeysUnavailable
 	}
 	return ""
 }

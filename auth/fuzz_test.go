@@ -14,7 +14,7 @@ import (
 
 // documentedReasons are the TokenError reasons of errors.go.
 var documentedReasons = []string{
-	"expired", "not_yet_valid", "signature", "unknown_key", "algorithm", "malformed",
+	"expired", "not_yet_valid", "signature", "unknown_key", "algorithm", "header", "malformed",
 	"audience", "issuer", "tenant", "version", "duplicate_claim", "missing_claim", "principal",
 }
 

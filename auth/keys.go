@@ -18,6 +18,7 @@ import (
 
 	"github.com/MicahParks/jwkset"
 	"github.com/MicahParks/keyfunc/v3"
+	"github.com/entrafunc/entrafunc/internal/bounded"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -400,7 +401,7 @@ func (k *EntraKeys) fetch(ctx context.Context) error {
 			return fmt.Errorf("metadata %s: no issuer or jwks_uri", u)
 		}
 		if !strings.Contains(md.Issuer, k.cfg.TenantID) {
-			return fmt.Errorf("metadata %s: issuer %q is not the tenant's", u, clip(md.Issuer))
+			return fmt.Errorf("metadata %s: issuer %s is not the tenant's", u, bounded.Quote(md.Issuer))
 		}
 		if err := k.checkURL(md.JWKSURI); err != nil {
 			return fmt.Errorf("metadata %s: jwks_uri: %w", u, err)
@@ -491,17 +492,8 @@ func (k *EntraKeys) checkURL(raw string) error {
 	if a, _ := url.Parse(k.cfg.Authority); u.Scheme == "http" && a != nil && a.Scheme == "http" && u.Host == a.Host {
 		return nil
 	}
-	return fmt.Errorf("%q is not an https URL", clip(raw))
-}
-
-// clip bounds a string from a fetched document before it is quoted in an
-// error, which every 503's log line repeats.
-func clip(s string) string {
-	const max = 200
-	if len(s) <= max {
-		return s
-	}
-	return strings.ToValidUTF8(s[:max], "") + "…"
+	// Bounded: every 503's log line repeats the last load's error.
+	return fmt.Errorf("%s is not an https URL", bounded.Quote(raw))
 }
 
 // maxErrorDescription bounds how much of an error document is repeated in
@@ -523,25 +515,13 @@ func entraError(body io.Reader) string {
 	}
 	desc, _, _ := strings.Cut(doc.Description, "\n")
 	desc = strings.TrimSpace(strings.TrimSuffix(desc, "\r"))
-	out := ": " + noControls(doc.Error)
+	out := ": " + doc.Error
 	if desc != "" {
-		out += ": " + noControls(desc)
+		out += ": " + desc
 	}
-	if len(out) > maxErrorDescription {
-		out = strings.ToValidUTF8(out[:maxErrorDescription], "") + "…"
-	}
-	return out
-}
-
-// noControls drops control characters, so that a fetched text printed by
-// `handler check --online` cannot drive the terminal.
-func noControls(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 {
-			return -1
-		}
-		return r
-	}, s)
+	// Control characters dropped: a fetched text printed by `handler
+	// check --online` must not drive the terminal.
+	return bounded.Cut(out, maxErrorDescription)
 }
 
 // StaticKeySet is a [KeySet] of fixed keys, always ready: the development

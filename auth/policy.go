@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/entrafunc/entrafunc/internal/bounded"
 )
 
 // DefaultRequiredScope is the delegated scope a Power Platform connector is
@@ -66,7 +68,7 @@ func (p Policy) Check(pr *Principal) error {
 	if len(p.AllowedClientApps) > 0 && !slices.ContainsFunc(p.AllowedClientApps, func(id string) bool {
 		return strings.EqualFold(id, pr.ClientAppID)
 	}) {
-		return &PolicyError{Rule: "AUTH_ALLOWED_CLIENT_APPS", Detail: fmt.Sprintf("client app %q is not listed", pr.ClientAppID)}
+		return &PolicyError{Rule: "AUTH_ALLOWED_CLIENT_APPS", Detail: "client app " + bounded.Quote(pr.ClientAppID) + " is not listed"}
 	}
 	if len(p.AllowedUsers) == 0 && len(p.AllowedGroups) == 0 {
 		return nil

@@ -10,6 +10,8 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/MicahParks/jwkset"
+	"github.com/entrafunc/entrafunc/internal/bounded"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -177,11 +179,17 @@ func (v *Verifier) Config() Config {
 // is an [ErrInvalidToken] (a [*TokenError] saying why) unless the keys are
 // not available yet ([ErrUnavailable]).
 //
-// Verify checks: the algorithm is RS256 and the signature verifies with a
-// key of the key set; exp is present and, like nbf, holds within the
-// leeway; aud is one of the audiences; iss is one of the issuers; tid is
+// Verify checks: the header is one Entra writes (alg RS256, a kid, typ JWT
+// if any, no member twice, no crit, b64 or zip), before any key is looked
+// up; the signature verifies with the key the kid names; exp is present
+// and, like nbf, holds within the leeway; exp, nbf and iat are JSON
+// numbers; aud is one of the audiences; iss is one of the issuers; tid is
 // the tenant; ver is 1.0 or 2.0; oid is present; no security claim appears
 // twice. It does not check scopes, roles or client apps: that is [Policy].
+//
+// Every value of the token that an error message repeats is cut to 128
+// bytes and quoted, control characters escaped, because the message
+// reaches the log.
 func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
 	if err := v.keys.Wait(ctx); err != nil {
 		// Not even a malformed token is judged: until the keys load, every
@@ -191,7 +199,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
 		return nil, err
 	}
 	if len(raw) > MaxAuthorizationBytes {
-		return nil, invalidToken("malformed", errors.New("token too large"))
+		return nil, invalidToken(reasonMalformed, errors.New("token too large"))
 	}
 	var key [32]byte
 	var gen uint64
@@ -233,6 +241,9 @@ func (v *Verifier) issuers() []string {
 }
 
 func (v *Verifier) verify(ctx context.Context, raw string) (*Principal, error) {
+	if err := checkHeader(raw); err != nil {
+		return nil, err
+	}
 	var c claims
 	tok, err := v.parser.ParseWithClaims(raw, &c, v.keys.KeyfuncCtx(ctx))
 	if err != nil {
@@ -240,49 +251,54 @@ func (v *Verifier) verify(ctx context.Context, raw string) (*Principal, error) {
 	}
 	switch {
 	case !slices.Contains(v.issuers(), c.Issuer):
-		return nil, invalidToken("issuer", fmt.Errorf("issuer %q is not accepted", c.Issuer))
+		return nil, invalidToken(reasonIssuer, fmt.Errorf("issuer %s is not accepted", bounded.Quote(c.Issuer)))
 	case !strings.EqualFold(c.TenantID, v.cfg.TenantID):
-		return nil, invalidToken("tenant", fmt.Errorf("tenant %q is not %q", c.TenantID, v.cfg.TenantID))
+		return nil, invalidToken(reasonTenant, fmt.Errorf("tenant %s is not %q", bounded.Quote(c.TenantID), v.cfg.TenantID))
 	case c.Version != "1.0" && c.Version != "2.0":
-		return nil, invalidToken("version", fmt.Errorf("token version %q is neither 1.0 nor 2.0", c.Version))
+		return nil, invalidToken(reasonVersion, fmt.Errorf("token version %s is neither 1.0 nor 2.0", bounded.Quote(c.Version)))
 	case c.ObjectID == "":
-		return nil, invalidToken("missing_claim", errors.New("no oid claim"))
+		return nil, invalidToken(reasonMissingClaim, errors.New("no oid claim"))
 	}
 	return c.principal(v.cfg.Source), nil
 }
 
 // classify names why jwt refused a token. The order matters when several
-// claims fail at once: the first reason listed wins.
+// claims fail at once: the first reason listed wins. The algorithm was
+// judged before parsing ([checkHeader]).
 func classify(tok *jwt.Token, err error) error {
-	if tok != nil && tok.Header != nil {
-		if alg, _ := tok.Header["alg"].(string); alg != "RS256" {
-			return invalidToken("algorithm", fmt.Errorf("algorithm %q is not RS256", alg))
-		}
-	}
 	reasons := []struct {
 		target error
 		reason string
 	}{
 		{ErrUnavailable, ""},
-		{errDuplicateClaim, "duplicate_claim"},
-		{jwt.ErrTokenMalformed, "malformed"},
-		{jwt.ErrTokenUnverifiable, "unknown_key"},
-		{jwt.ErrTokenSignatureInvalid, "signature"},
-		{jwt.ErrTokenExpired, "expired"},
-		{jwt.ErrTokenNotValidYet, "not_yet_valid"},
-		{jwt.ErrTokenUsedBeforeIssued, "not_yet_valid"},
-		{jwt.ErrTokenInvalidAudience, "audience"},
-		{jwt.ErrTokenRequiredClaimMissing, "missing_claim"},
+		{errDuplicateClaim, reasonDuplicateClaim},
+		{jwt.ErrTokenMalformed, reasonMalformed},
+		{jwt.ErrTokenUnverifiable, reasonUnknownKey},
+		{jwt.ErrTokenSignatureInvalid, reasonSignature},
+		{jwt.ErrTokenExpired, reasonExpired},
+		{jwt.ErrTokenNotValidYet, reasonNotYetValid},
+		{jwt.ErrTokenUsedBeforeIssued, reasonNotYetValid},
+		{jwt.ErrTokenInvalidAudience, reasonAudience},
+		{jwt.ErrTokenRequiredClaimMissing, reasonMissingClaim},
 	}
 	for _, r := range reasons {
 		if errors.Is(err, r.target) {
 			if r.target == ErrUnavailable {
 				return ErrUnavailable
 			}
+			if r.reason == reasonUnknownKey && errors.Is(err, jwkset.ErrKeyNotFound) {
+				// jwkset quotes the kid whole, and the kid is the
+				// client's: say the same, bounded.
+				var kid string
+				if tok != nil {
+					kid, _ = tok.Header["kid"].(string)
+				}
+				err = &logText{msg: "key not found: kid " + bounded.Quote(kid), err: err}
+			}
 			return invalidToken(r.reason, err)
 		}
 	}
-	return invalidToken("invalid", err)
+	return invalidToken(reasonInvalid, err)
 }
 
 // IsGUID reports whether s is a GUID in its 8-4-4-4-12 hexadecimal form.

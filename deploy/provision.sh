@@ -49,22 +49,46 @@
 #   global https://global.consent.azure-apim.net/redirect would only let
 #   other connectors use this registration. URIs already registered stay.
 # * The connector is pre-authorized on the API (preAuthorizedApplications),
-#   so no user is asked to consent; admin consent is tried as well, and
-#   its failure (the caller is no admin) only prints a note.
+#   so no user is asked to consent; tenant-wide consent is granted as well
+#   (az ad app permission grant --consent-type AllPrincipals, an
+#   oauth2PermissionGrant through Graph), and its failure (the caller may
+#   not grant) only prints a note. Not az ad app permission admin-consent:
+#   that calls an internal portal API, which refuses service principals
+#   (a CI login) and is not documented.
 # * Both registrations are single-tenant, so the connector signs in at the
 #   tenant (--tenant), not at /common, which refuses single-tenant apps
 #   created after 2018-10-15.
+# * A lookup that fails stops the script: it never takes "az could not
+#   say" (an expired login, a 403, no network) for "there is none", which
+#   would create a second registration, drop a redirect URI or recreate a
+#   resource. Only az's own "not found" (exit status 3 from a show
+#   command) counts as absent; see az_exists.
+# * Entra ID is eventually consistent: a registration created a moment ago
+#   may not be found yet. So the ids of a new registration come from its
+#   create, nothing is looked up on it in the same run (it is known to be
+#   empty), and its service principal's create is tried a few times.
 #
 # The script owns what it creates: a rerun sets the API registration's
 # scopes and pre-authorized apps to its own, and replaces Easy Auth's
-# configuration whole.
+# configuration whole. What it finds right it leaves alone: the
+# connector's permission is added only when missing (az ad app permission
+# add appends a duplicate otherwise, Azure/azure-cli#24512), the redirect
+# URI only when absent, the secret only when none of ours exists.
 #
 # --dry-run runs nothing, not even a lookup, so it needs neither az nor a
 # login: it prints the commands a first run would run, one per line, quoted
 # for pasting, with named placeholders (<api-client-id>, <tenant-id>, ...)
 # for ids that only exist once an earlier command has run. Lookups print
-# as found-nothing. Notes go to stderr.
+# as found-nothing. The connector generator is no az command, so it is
+# printed as a comment line: "# AUTH_...=... GOOS= GOARCH= go run
+# ./cmd/handler connector ...", a command too once the "# " is dropped.
+# Notes go to stderr.
 set -euo pipefail
+# Without inherit_errexit bash runs $(...) with set -e off, so a failing
+# command inside one goes unnoticed. bash 3.2 (macOS's /bin/bash) lacks
+# the option; every lookup below checks its own status as well, so there
+# it is only the second line of defence that is missing.
+shopt -s inherit_errexit 2>/dev/null || true
 
 usage() {
 	cat <<'EOF'
@@ -94,8 +118,10 @@ the connector's files in dist/connector. Run it again to converge.
 
 stdout carries the connector's client secret when one is created (shown
 once), or, with --dry-run, the plan; everything else goes to stderr.
-Needs az 2.60 or later (Flex Consumption), and ./handler built for this
-machine (make build).
+Needs az 2.60 or later (Flex Consumption) and Go: the connector's files
+are made with go run ./cmd/handler, for this machine whatever the build.
+PROVISION_RETRY_SLEEP (seconds, default 10) is the wait between tries of
+a new registration's service principal.
 EOF
 }
 
@@ -200,11 +226,17 @@ SECRET_NAME="power-platform"
 # in lower case, letters and digits only.
 REDIRECT_SUFFIX=$(printf '%s' "$CONNECTOR_NAME" | tr '[:upper:]' '[:lower:]' | tr -cd 'a-z0-9')
 REDIRECT_URI="https://global.consent.azure-apim.net/redirect/$REDIRECT_SUFFIX"
+RETRY_SLEEP=${PROVISION_RETRY_SLEEP:-10}
+[[ $RETRY_SLEEP =~ ^[0-9]+$ ]] || usage_error "PROVISION_RETRY_SLEEP=$RETRY_SLEEP: a number of seconds"
+SP_TRIES=5
 # authsettingsV2 with this api-version is what platform.md §5 describes.
 AUTH_API_VERSION="2024-04-01"
 GRAPH="https://graph.microsoft.com/v1.0"
 
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# The repository's root, wherever this is run from: go run ./cmd/handler
+# and dist/connector are relative to it.
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cd "$SCRIPT_DIR/.."
 
 # The plan goes to fd 3: stdout in a dry run, stderr (as progress) in a
 # real one. It is a separate descriptor so that lines printed inside a
@@ -232,18 +264,33 @@ quote() {
 	fi
 }
 
-# show prints one command of the plan, each word quoted.
-show() {
+# quote_words prints its arguments as one line of quoted words.
+quote_words() {
 	local line word
 	line=$(quote "$1")
 	shift
 	for word in "$@"; do
 		line+=" $(quote "$word")"
 	done
+	printf '%s' "$line"
+}
+
+# show prints one command of the plan, each word quoted.
+show() {
 	if [ "$DRY_RUN" = 1 ]; then
-		printf '%s\n' "$line" >&3
+		printf '%s\n' "$(quote_words "$@")" >&3
 	else
-		printf '+ %s\n' "$line" >&3
+		printf '+ %s\n' "$(quote_words "$@")" >&3
+	fi
+}
+
+# show_comment prints a command that is not an az command: as a comment
+# line in the plan, so that every other line of it is one.
+show_comment() {
+	if [ "$DRY_RUN" = 1 ]; then
+		printf '# %s\n' "$(quote_words "$@")" >&3
+	else
+		printf '+ %s\n' "$(quote_words "$@")" >&3
 	fi
 }
 
@@ -267,16 +314,43 @@ az_value() {
 }
 
 # az_lookup prints what a read-only command finds; a dry run finds nothing.
+# Its status is az's: callers stop on a failure (|| die), since a lookup
+# that failed found nothing only in the sense that it could not look.
 az_lookup() {
 	show az "$@"
 	[ "$DRY_RUN" = 1 ] || az "$@"
 }
 
-# az_exists says whether a show command finds its resource; in a dry run
-# nothing exists yet.
+# az_exists says whether a show command finds its resource: yes (0), or
+# no (1) only when az says it is not there. az exits 3 for that: a show
+# command's 404 goes through show_exception_handler (azure-cli's
+# core/commands/arm.py), and any ResourceNotFoundError gets 3 (core/util.py),
+# for ARM and Graph alike. Anything else (an expired login, a 403, a
+# throttled or failed request) leaves the question open, and creating the
+# resource then could duplicate or clobber it, so the script stops. In a
+# dry run nothing exists yet.
 az_exists() {
+	local err rc
 	show az "$@"
-	[ "$DRY_RUN" = 0 ] && az "$@" >/dev/null 2>&1
+	[ "$DRY_RUN" = 0 ] || return 1
+	if err=$(az "$@" 2>&1 >/dev/null); then
+		return 0
+	else
+		rc=$?
+	fi
+	[ "$rc" != 3 ] || return 1
+	die "az $* failed (exit status $rc), so whether it exists is unknown; nothing is created: ${err:-az printed nothing}"
+}
+
+# is_guid says whether $1 is an id as Entra ID and az print them.
+is_guid() {
+	[[ $1 =~ ^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$ ]]
+}
+
+# want_guid stops unless $2 is an id: what az printed for $1 (in a real
+# run; a dry run has placeholders).
+want_guid() {
+	[ "$DRY_RUN" = 1 ] || is_guid "$2" || die "$1 gave no id (got \"$2\")"
 }
 
 # new_guid makes an id for the API's scope, which Graph wants from the
@@ -296,11 +370,15 @@ new_guid() {
 # find_app prints the client id of the app registration named exactly $1,
 # or nothing. --display-name matches a prefix, hence the exact query; two
 # registrations with the name would leave it unclear which one to use.
+# It runs in $(...), so its die ends only that subshell: callers add
+# || exit.
 find_app() {
 	local ids id found=()
-	ids=$(az_lookup ad app list --display-name "$1" --query "[?displayName=='$1'].appId" -o tsv)
+	ids=$(az_lookup ad app list --display-name "$1" --query "[?displayName=='$1'].appId" -o tsv) ||
+		die "could not list the app registrations named $1 (az ad app list failed); nothing is created while that is unknown"
 	while IFS= read -r id; do
 		if [ -n "$id" ]; then
+			want_guid "az ad app list --display-name $1" "$id"
 			found+=("$id")
 		fi
 	done <<<"$ids"
@@ -310,8 +388,25 @@ find_app() {
 	printf '%s' "${found[0]:-}"
 }
 
+# ensure_sp makes the service principal of the registration $1 unless it
+# has one; $2 is 1 for a registration this run created, which has none.
+# A registration made a moment ago may not be visible to the create yet
+# ("does not reference a valid application object"), so it is tried
+# SP_TRIES times, RETRY_SLEEP seconds apart. A dry run runs nothing, so it
+# neither fails nor waits.
 ensure_sp() {
-	az_exists ad sp show --id "$1" -o none || az_change ad sp create --id "$1" -o none
+	local try
+	if [ "$2" = 0 ] && az_exists ad sp show --id "$1" -o none; then
+		return 0
+	fi
+	for ((try = 1; ; try++)); do
+		if az_change ad sp create --id "$1" -o none; then
+			return 0
+		fi
+		[ "$try" -lt "$SP_TRIES" ] || die "could not create the service principal of $1 ($try tries): run this again in a minute"
+		note "the service principal of $1 was not created (try $try of $SP_TRIES); a new registration can take a minute to be seen: trying again in ${RETRY_SLEEP}s"
+		sleep "$RETRY_SLEEP"
+	done
 }
 
 # json_list prints its arguments as a JSON array of strings. Every value
@@ -327,18 +422,27 @@ json_list() {
 
 if [ "$DRY_RUN" = 0 ]; then
 	command -v az >/dev/null 2>&1 || die "az (the Azure CLI) is not on PATH"
-	./handler version >/dev/null 2>&1 ||
-		die "./handler does not run on this machine: build it first (make build), then run this again"
-	az account show -o none >/dev/null 2>&1 || die "az is not signed in: run az login first"
+	# The connector's files are made by go run, for this machine: empty
+	# GOOS and GOARCH undo an exported cross-compilation target, but not
+	# one set with go env -w, which this catches.
+	command -v go >/dev/null 2>&1 || die "go is not on PATH: the connector's files are made with go run ./cmd/handler"
+	[ "$(GOOS='' GOARCH='' go env GOOS GOARCH)" = "$(go env GOHOSTOS GOHOSTARCH)" ] ||
+		die "go env -w sets GOOS or GOARCH, so go run ./cmd/handler would not build for this machine: go env -u GOOS GOARCH"
+	# az account show reads only the cache, which still holds a login whose
+	# refresh token has expired; getting a token proves the login works,
+	# for ARM and for Microsoft Graph (the app registrations).
+	err=$(az account get-access-token --query expiresOn -o tsv 2>&1 >/dev/null) ||
+		die "az cannot get a token for Azure Resource Manager: run az login first. az said: $err"
+	err=$(az account get-access-token --resource-type ms-graph --query expiresOn -o tsv 2>&1 >/dev/null) ||
+		die "az cannot get a token for Microsoft Graph: run az login first. az said: $err"
 fi
 
 note "provisioning $NAME: resource group $RESOURCE_GROUP, storage $STORAGE, plan $PLAN, location $LOCATION, connector $CONNECTOR_NAME"
 [ "$DRY_RUN" = 0 ] || note "dry run: nothing is changed; <...> stand for ids that earlier commands would return"
 
-TENANT_ID=$(az_value '<tenant-id>' account show --query tenantId -o tsv)
-if [ "$DRY_RUN" = 0 ] && ! [[ $TENANT_ID =~ ^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$ ]]; then
-	die "az account show gave no tenant id (got \"$TENANT_ID\"): check az login"
-fi
+TENANT_ID=$(az_value '<tenant-id>' account show --query tenantId -o tsv) ||
+	die "az account show failed: check az login"
+want_guid "az account show (the tenant; check az login)" "$TENANT_ID"
 
 # --- the function app -------------------------------------------------------
 
@@ -353,8 +457,19 @@ az_exists storage account show --name "$STORAGE" --resource-group "$RESOURCE_GRO
 case $PLAN in
 flex)
 	# Flex Consumption has no plan to create first: functionapp create
-	# makes it. It is Linux only.
-	hosting=(--flexconsumption-location "$LOCATION")
+	# makes it. It is Linux only. By default az gives the app its
+	# deployment container through DEPLOYMENT_STORAGE_CONNECTION_STRING, an
+	# app setting holding the account key; with the app's system-assigned
+	# identity instead, az grants that identity Storage Blob Data
+	# Contributor on the account and stores no key for deployments (this
+	# needs the right to assign roles there, Owner or User Access
+	# Administrator). The flags are those of az functionapp create for
+	# Flex in current az (2.60 and later); the az 2.45 this was written
+	# with has no Flex support at all, so they could not be run here.
+	# AzureWebJobsStorage, the host's own storage setting, is still a
+	# connection string.
+	hosting=(--flexconsumption-location "$LOCATION" --assign-identity '[system]'
+		--deployment-storage-auth-type SystemAssignedIdentity)
 	;;
 premium)
 	az_exists functionapp plan show --name "$PLAN_NAME" --resource-group "$RESOURCE_GROUP" -o none ||
@@ -381,22 +496,40 @@ az_exists functionapp show --name "$NAME" --resource-group "$RESOURCE_GROUP" -o 
 
 # The host name Azure actually gave the app, which the connector calls.
 APP_HOST=$(az_value "$NAME.azurewebsites.net" functionapp show --name "$NAME" \
-	--resource-group "$RESOURCE_GROUP" --query defaultHostName -o tsv)
+	--resource-group "$RESOURCE_GROUP" --query defaultHostName -o tsv) ||
+	die "could not read the function app's host name"
+[ -n "$APP_HOST" ] || die "az functionapp show gave no host name for $NAME"
 
 # --- the API's app registration ---------------------------------------------
 
-API_APP_ID=$(find_app "$API_DISPLAY_NAME")
+API_APP_ID=$(find_app "$API_DISPLAY_NAME") || exit
+API_IS_NEW=0
 if [ -z "$API_APP_ID" ]; then
-	API_APP_ID=$(az_value '<api-client-id>' ad app create --display-name "$API_DISPLAY_NAME" \
-		--sign-in-audience AzureADMyOrg --query appId -o tsv)
+	API_IS_NEW=1
+	# Both ids from the create: a show right after it can 404.
+	created=$(az_value $'<api-client-id>\n<api-object-id>' ad app create --display-name "$API_DISPLAY_NAME" \
+		--sign-in-audience AzureADMyOrg --query '[appId,id]' -o tsv) ||
+		die "could not create the API's app registration $API_DISPLAY_NAME"
+	API_APP_ID=${created%%[[:space:]]*}
+	API_OBJECT_ID=${created##*[[:space:]]}
+else
+	API_OBJECT_ID=$(az_value '<api-object-id>' ad app show --id "$API_APP_ID" --query id -o tsv) ||
+		die "could not read the API's app registration $API_APP_ID"
 fi
-API_OBJECT_ID=$(az_value '<api-object-id>' ad app show --id "$API_APP_ID" --query id -o tsv)
-ensure_sp "$API_APP_ID"
+want_guid "the API's app registration (client id)" "$API_APP_ID"
+want_guid "the API's app registration (object id)" "$API_OBJECT_ID"
+ensure_sp "$API_APP_ID" "$API_IS_NEW"
 
 # The scope keeps its id across runs: Graph refuses to drop an enabled
-# scope, and the connector's permission names it by id.
-SCOPE_ID=$(az_lookup ad app show --id "$API_APP_ID" \
-	--query "api.oauth2PermissionScopes[?value=='$SCOPE'].id | [0]" -o tsv)
+# scope, and the connector's permission names it by id. A new
+# registration has none.
+SCOPE_ID=""
+if [ "$API_IS_NEW" = 0 ]; then
+	SCOPE_ID=$(az_lookup ad app show --id "$API_APP_ID" \
+		--query "api.oauth2PermissionScopes[?value=='$SCOPE'].id | [0]" -o tsv) ||
+		die "could not read the scopes of the API's app registration $API_APP_ID"
+	[ -z "$SCOPE_ID" ] || want_guid "the scope $SCOPE of $API_APP_ID" "$SCOPE_ID"
+fi
 SCOPE_IS_NEW=0
 if [ -z "$SCOPE_ID" ]; then
 	SCOPE_ID=$(new_guid)
@@ -423,25 +556,51 @@ fi
 
 # --- the connector's app registration ---------------------------------------
 
-CONNECTOR_APP_ID=$(find_app "$CONNECTOR_DISPLAY_NAME")
+CONNECTOR_APP_ID=$(find_app "$CONNECTOR_DISPLAY_NAME") || exit
+CONNECTOR_IS_NEW=0
 if [ -z "$CONNECTOR_APP_ID" ]; then
+	CONNECTOR_IS_NEW=1
 	CONNECTOR_APP_ID=$(az_value '<connector-client-id>' ad app create --display-name "$CONNECTOR_DISPLAY_NAME" \
-		--sign-in-audience AzureADMyOrg --query appId -o tsv)
+		--sign-in-audience AzureADMyOrg --query appId -o tsv) ||
+		die "could not create the connector's app registration $CONNECTOR_DISPLAY_NAME"
 fi
-ensure_sp "$CONNECTOR_APP_ID"
+want_guid "the connector's app registration" "$CONNECTOR_APP_ID"
+ensure_sp "$CONNECTOR_APP_ID" "$CONNECTOR_IS_NEW"
 
-az_change ad app permission add --id "$CONNECTOR_APP_ID" --api "$API_APP_ID" \
-	--api-permissions "$SCOPE_ID=Scope" -o none
+# az ad app permission add appends, duplicates included
+# (Azure/azure-cli#24512): add the scope only when it is not there.
+permission_count=0
+if [ "$CONNECTOR_IS_NEW" = 0 ]; then
+	permission_count=$(az_lookup ad app show --id "$CONNECTOR_APP_ID" \
+		--query "requiredResourceAccess[?resourceAppId=='$API_APP_ID'].resourceAccess[] | [?id=='$SCOPE_ID'] | length(@)" -o tsv) ||
+		die "could not read the connector registration's API permissions"
+	[[ $permission_count =~ ^[0-9]+$ ]] || die "az ad app show gave no count of the connector's permissions (got \"$permission_count\")"
+fi
+if [ "$permission_count" -eq 0 ]; then
+	az_change ad app permission add --id "$CONNECTOR_APP_ID" --api "$API_APP_ID" \
+		--api-permissions "$SCOPE_ID=Scope" -o none
+fi
 
-# --web-redirect-uris replaces the list: keep what is registered already.
+# --web-redirect-uris replaces the list: keep what is registered already,
+# which is read in full first, so that a failed read cannot pass for an
+# empty list.
 redirect_uris=()
-while IFS= read -r uri; do
-	if [ -n "$uri" ] && [ "$uri" != "$REDIRECT_URI" ]; then
-		redirect_uris+=("$uri")
-	fi
-done < <(az_lookup ad app show --id "$CONNECTOR_APP_ID" --query 'web.redirectUris[]' -o tsv)
-redirect_uris+=("$REDIRECT_URI")
-az_change ad app update --id "$CONNECTOR_APP_ID" --web-redirect-uris "${redirect_uris[@]}" -o none
+registered=0
+if [ "$CONNECTOR_IS_NEW" = 0 ]; then
+	uris=$(az_lookup ad app show --id "$CONNECTOR_APP_ID" --query 'web.redirectUris[]' -o tsv) ||
+		die "could not read the connector registration's redirect URIs; none is changed"
+	while IFS= read -r uri; do
+		if [ "$uri" = "$REDIRECT_URI" ]; then
+			registered=1
+		elif [ -n "$uri" ]; then
+			redirect_uris+=("$uri")
+		fi
+	done <<<"$uris"
+fi
+if [ "$registered" = 0 ]; then
+	redirect_uris+=("$REDIRECT_URI")
+	az_change ad app update --id "$CONNECTOR_APP_ID" --web-redirect-uris "${redirect_uris[@]}" -o none
+fi
 
 # The whole api object, so that the token version, the scope and the
 # pre-authorization hold together after every run.
@@ -450,11 +609,18 @@ az_change rest --method PATCH --url "$GRAPH/applications/$API_OBJECT_ID" \
 		"$API_URI" "$SCOPE_JSON" "$CONNECTOR_APP_ID" "$SCOPE_ID")" \
 	-o none
 
-show az ad app permission admin-consent --id "$CONNECTOR_APP_ID"
-if [ "$DRY_RUN" = 0 ] && ! az ad app permission admin-consent --id "$CONNECTOR_APP_ID" >/dev/null; then
-	note "admin consent was not granted (that needs an administrator, and a new registration can take a minute to be seen)."
+# Tenant-wide consent: an AllPrincipals grant of the scope to the
+# connector. az replaces any grant between the two service principals
+# with this one, so a rerun converges. Granting needs an administrator
+# (or DelegatedPermissionGrant.ReadWrite.All); users need none, since the
+# connector is pre-authorized, so a refusal is only a note.
+GRANT=(ad app permission grant --id "$CONNECTOR_APP_ID" --api "$API_APP_ID" --scope "$SCOPE"
+	--consent-type AllPrincipals -o none)
+show az "${GRANT[@]}"
+if [ "$DRY_RUN" = 0 ] && ! az "${GRANT[@]}"; then
+	note "tenant-wide consent was not granted (that needs an administrator, and a new registration can take a minute to be seen)."
 	note "  Users need none: the connector is pre-authorized on the API. An admin can still run:"
-	note "  az ad app permission admin-consent --id $CONNECTOR_APP_ID"
+	note "  $(quote_words az "${GRANT[@]}")"
 fi
 
 # --- Easy Auth ----------------------------------------------------------------
@@ -483,18 +649,25 @@ az_change functionapp config appsettings set --name "$NAME" --resource-group "$R
 # --- the connector's files --------------------------------------------------
 
 # The generator gets the same AUTH_* values as the function app, so it
-# refuses a Resource URL or client id that the API would refuse.
-HANDLER_ARGS=(connector --out dist/connector --host "$APP_HOST" --client-id "$CONNECTOR_APP_ID"
+# refuses a Resource URL or client id that the API would refuse. It is
+# built by go run for this machine (empty GOOS and GOARCH), not ./handler,
+# which make package leaves as a Linux binary.
+GENERATOR=("AUTH_AUDIENCES=$AUDIENCES_CSV" "AUTH_ALLOWED_CLIENT_APPS=$CONNECTOR_APP_ID"
+	"AUTH_REQUIRED_SCOPES=$SCOPE" GOOS= GOARCH= go run ./cmd/handler
+	connector --out dist/connector --host "$APP_HOST" --client-id "$CONNECTOR_APP_ID"
 	--resource "$API_URI" --tenant "$TENANT_ID" --name "$CONNECTOR_NAME")
-show ./handler "${HANDLER_ARGS[@]}"
-if [ "$DRY_RUN" = 1 ]; then
-	note "./handler connector runs with AUTH_AUDIENCES, AUTH_ALLOWED_CLIENT_APPS and AUTH_REQUIRED_SCOPES as in the app settings above"
-else
-	AUTH_AUDIENCES=$AUDIENCES_CSV AUTH_ALLOWED_CLIENT_APPS=$CONNECTOR_APP_ID AUTH_REQUIRED_SCOPES=$SCOPE \
-		./handler "${HANDLER_ARGS[@]}" >&2
+show_comment "${GENERATOR[@]}"
+if [ "$DRY_RUN" = 0 ]; then
+	env "${GENERATOR[@]}" >&2 || die "go run ./cmd/handler connector failed"
 fi
 
 # --- the connector's credential ---------------------------------------------
+
+# A trace (bash -x, or SHELLOPTS with xtrace) would print the secret in
+# the assignment and the printf below. Turning it off here keeps the trace
+# of everything before, which is what it is for, and cannot be forgotten
+# the way refusing to run would be worked around.
+{ set +x; } 2>/dev/null
 
 if [ "$FEDERATED" = 1 ]; then
 	note ""
@@ -506,8 +679,12 @@ else
 	# Last, so that a failure earlier cannot lose a secret that was shown
 	# once; and only when none of ours exists, so that a rerun does not
 	# pile up secrets.
-	existing=$(az_lookup ad app credential list --id "$CONNECTOR_APP_ID" \
-		--query "[?displayName=='$SECRET_NAME'].keyId" -o tsv)
+	existing=""
+	if [ "$CONNECTOR_IS_NEW" = 0 ]; then
+		existing=$(az_lookup ad app credential list --id "$CONNECTOR_APP_ID" \
+			--query "[?displayName=='$SECRET_NAME'].keyId" -o tsv) ||
+			die "could not list the connector registration's client secrets; none is created"
+	fi
 	if [ -n "$existing" ]; then
 		note ""
 		note "The connector registration already has a client secret named $SECRET_NAME; none is created."
@@ -518,7 +695,9 @@ else
 			--years 1 --query password -o tsv
 		if [ "$DRY_RUN" = 0 ]; then
 			secret=$(az ad app credential reset --id "$CONNECTOR_APP_ID" --append --display-name "$SECRET_NAME" \
-				--years 1 --query password -o tsv)
+				--years 1 --query password -o tsv) ||
+				die "could not create the connector's client secret"
+			[ -n "$secret" ] || die "az ad app credential reset printed no secret"
 			note ""
 			note "The connector's client secret follows on stdout. It is shown once and expires in a year:"
 			note "enter it on the connector's Security page, or pass it to paconn (docs/connector.md)."
@@ -529,5 +708,5 @@ else
 fi
 
 note ""
-note "Next: GOOS=linux GOARCH=amd64 make build && func azure functionapp publish $NAME"
+note "Next: make publish APP=$NAME"
 note "then create the connector from dist/connector (docs/connector.md)."

@@ -120,7 +120,9 @@ func projectRoot(t *testing.T) string {
 		".github/workflows/ci.yml",
 		".gitignore",
 		".vscode/settings.json",
-		"handler.test",
+		"key.pem",
+		".env",
+		"handlerish/notes.txt",
 		"cpu.prof",
 	}
 	for _, d := range decoys {

@@ -37,27 +37,38 @@ const provisionApp = "hello-fn"
 type provisionRun struct {
 	stdout, stderr string
 	code           int
-	// azCalls is what the stub az was asked to do: nothing, for a dry run.
+	// azCalls is what the stub az (and, in a dry run, go) was asked to
+	// do, one call a line: nothing, for a dry run.
 	azCalls string
 }
 
 // runProvision runs deploy/provision.sh with nothing in its environment
-// but PATH, and an az first on PATH that records any call and fails it, so
-// that a dry run that calls az at all is caught (and a real az, where one
-// is installed, is never reached).
+// but PATH, and an az and a go first on PATH that record any call and
+// fail it, so that a dry run that calls either at all is caught (and a
+// real az, where one is installed, is never reached).
 func runProvision(t *testing.T, args ...string) provisionRun {
 	t.Helper()
-	bash := lookBash(t)
 	stub := t.TempDir()
-	calls := filepath.Join(stub, "calls")
-	script := "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '" + calls + "'\necho 'az must not run in a dry run' >&2\nexit 97\n"
-	if err := os.WriteFile(filepath.Join(stub, "az"), []byte(script), 0o755); err != nil {
-		t.Fatal(err)
+	for _, tool := range []string{"az", "go"} {
+		script := "#!/bin/sh\nprintf '" + tool + " %s\\n' \"$*\" >> '" + filepath.Join(stub, "calls") + "'\necho '" + tool + " must not run in a dry run' >&2\nexit 97\n"
+		if err := os.WriteFile(filepath.Join(stub, tool), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
+	return execProvision(t, stub, nil, nil, args...)
+}
+
+// execProvision runs deploy/provision.sh under bash with bashFlags, with
+// stub first on PATH and nothing else in its environment but env, and
+// returns what it printed and the calls recorded in stub/calls.
+func execProvision(t *testing.T, stub string, env, bashFlags []string, args ...string) provisionRun {
+	t.Helper()
+	bash := lookBash(t)
 	ctx, cancel := context.WithTimeout(context.Background(), provisionTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bash, append([]string{filepath.Join("..", "deploy", "provision.sh")}, args...)...)
-	cmd.Env = []string{"PATH=" + stub + string(os.PathListSeparator) + os.Getenv("PATH")}
+	argv := append(slices.Clone(bashFlags), filepath.Join("..", "deploy", "provision.sh"))
+	cmd := exec.CommandContext(ctx, bash, append(argv, args...)...)
+	cmd.Env = append([]string{"PATH=" + stub + string(os.PathListSeparator) + os.Getenv("PATH")}, env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -70,7 +81,7 @@ func runProvision(t *testing.T, args ...string) provisionRun {
 	default:
 		t.Fatalf("provision.sh %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
 	}
-	if b, err := os.ReadFile(calls); err == nil {
+	if b, err := os.ReadFile(filepath.Join(stub, "calls")); err == nil {
 		run.azCalls = string(b)
 	}
 	return run
@@ -84,7 +95,7 @@ func dryRun(t *testing.T, args ...string) string {
 		t.Fatalf("dry run exited %d\n%s", run.code, run.stderr)
 	}
 	if run.azCalls != "" {
-		t.Fatalf("the dry run called az:\n%s", run.azCalls)
+		t.Fatalf("the dry run called az or go:\n%s", run.azCalls)
 	}
 	if strings.TrimSpace(run.stdout) == "" {
 		t.Fatalf("the dry run printed no plan\n%s", run.stderr)
@@ -179,11 +190,55 @@ func TestShellWords(t *testing.T) {
 	}
 }
 
-// planCommand is one line of the plan, split into words.
+// planCommand is one line of the plan, split into words. The connector
+// generator is a comment line, "# NAME=value ... go run ./cmd/handler
+// connector ...": its words start at go, and env holds the assignments
+// before it.
 type planCommand struct {
 	line  int
 	text  string
 	words []string
+	env   map[string]string
+}
+
+// generatorPrefix is how the plan's connector generator starts.
+const generatorPrefix = "go run ./cmd/handler connector"
+
+var assignmentWord = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=`)
+
+// parsePlan splits the plan into commands: every line an az command, or a
+// comment holding the connector generator. It returns each line that is
+// neither, or does not paste into bash, as a problem.
+func parsePlan(plan string) ([]planCommand, []string) {
+	var cmds []planCommand
+	var problems []string
+	for i, l := range strings.Split(strings.TrimRight(plan, "\n"), "\n") {
+		text, comment := strings.CutPrefix(l, "# ")
+		if !comment && !strings.HasPrefix(l, "az ") {
+			problems = append(problems, fmt.Sprintf("line %d starts with neither `az ` nor `# `: %s", i+1, l))
+			continue
+		}
+		w, err := shellWords(text)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("line %d does not paste into bash as one plain command (%v): %s", i+1, err, l))
+			continue
+		}
+		c := planCommand{line: i + 1, text: l, words: w}
+		if comment {
+			c.env = map[string]string{}
+			for len(c.words) > 0 && assignmentWord.MatchString(c.words[0]) {
+				k, v, _ := strings.Cut(c.words[0], "=")
+				c.env[k] = v
+				c.words = c.words[1:]
+			}
+			if !c.is(generatorPrefix) {
+				problems = append(problems, fmt.Sprintf("line %d is a comment but not the connector generator (# ... %s ...): %s", i+1, generatorPrefix, l))
+				continue
+			}
+		}
+		cmds = append(cmds, c)
+	}
+	return cmds, problems
 }
 
 // is says whether the command is prefix, such as "az functionapp create".
@@ -279,22 +334,8 @@ var (
 // checkPlan returns every way the plan's commands disagree with each other
 // or with what the API needs; none for a consistent plan.
 func checkPlan(plan string) []string {
-	var problems []string
+	cmds, problems := parsePlan(plan)
 	bad := func(format string, a ...any) { problems = append(problems, fmt.Sprintf(format, a...)) }
-
-	var cmds []planCommand
-	for i, l := range strings.Split(strings.TrimRight(plan, "\n"), "\n") {
-		if !strings.HasPrefix(l, "az ") && !strings.HasPrefix(l, "./handler ") {
-			bad("line %d starts with neither `az ` nor `./handler `: %s", i+1, l)
-			continue
-		}
-		w, err := shellWords(l)
-		if err != nil {
-			bad("line %d does not paste into bash as one plain command (%v): %s", i+1, err, l)
-			continue
-		}
-		cmds = append(cmds, planCommand{line: i + 1, text: l, words: w})
-	}
 	// only returns the one command that is prefix and passes match.
 	only := func(what, prefix string, match func(planCommand) bool) (planCommand, bool) {
 		var found []planCommand
@@ -443,10 +484,21 @@ func checkPlan(plan string) []string {
 	}
 
 	// The connector's files are written for the same app, client and
-	// resource.
-	gen, ok := only("connector generator", "./handler connector", nil)
+	// resource, by a generator built for this machine and given the app's
+	// settings, so that it refuses what the app would.
+	gen, ok := only("connector generator", generatorPrefix, nil)
 	resource := gen.value("--resource")
 	if ok {
+		for _, k := range []string{"GOOS", "GOARCH"} {
+			if v, set := gen.env[k]; !set || v != "" {
+				bad("the generator runs without an empty %s (set %v, %q): go run would build it for the target, not this machine", k, set, v)
+			}
+		}
+		for _, k := range []string{"AUTH_AUDIENCES", "AUTH_ALLOWED_CLIENT_APPS", "AUTH_REQUIRED_SCOPES"} {
+			if gen.env[k] != settings[k] {
+				bad("the generator runs with %s=%q, the app with %q: it would not refuse what the app refuses", k, gen.env[k], settings[k])
+			}
+		}
 		if gen.value("--host") != app+".azurewebsites.net" {
 			bad("the connector calls %q, not the function app %s.azurewebsites.net", gen.value("--host"), app)
 		}
@@ -510,6 +562,18 @@ func checkPlan(plan string) []string {
 	if perm, ok := only("connector permission", "az ad app permission add", nil); ok {
 		if perm.value("--id") != connectorID || perm.value("--api") != apiClientID || !slices.Contains(perm.values("--api-permissions"), scopeID+"=Scope") {
 			bad("the permission added (%s) is not the connector %q's delegated %q on the API %q", perm.text, connectorID, scopeID, apiClientID)
+		}
+	}
+	// Tenant-wide consent is a grant of that scope to the connector, not
+	// admin-consent (an internal portal API).
+	if g, ok := only("tenant-wide consent", "az ad app permission grant", nil); ok {
+		if g.value("--id") != connectorID || g.value("--api") != apiClientID || !slices.Contains(g.values("--scope"), scopes[0]) || g.value("--consent-type") != "AllPrincipals" {
+			bad("the consent granted (%s) is not AllPrincipals for the connector %q on the API %q's scope %q", g.text, connectorID, apiClientID, scopes[0])
+		}
+	}
+	for _, c := range cmds {
+		if c.is("az ad app permission admin-consent") {
+			bad("line %d uses az ad app permission admin-consent, an internal API that refuses service principals", c.line)
 		}
 	}
 	name := gen.value("--name")
@@ -598,6 +662,8 @@ func TestProvisionDryRunPlan(t *testing.T) {
 				}
 			} else if !regexp.MustCompile(`(?m)^az functionapp create .*--flexconsumption-location `).MatchString(plan) {
 				t.Error("the default plan is not Flex Consumption")
+			} else if !regexp.MustCompile(`(?m)^az functionapp create .*--assign-identity '\[system\]' --deployment-storage-auth-type SystemAssignedIdentity`).MatchString(plan) {
+				t.Error("on Flex, deployments do not use the app's identity: az would store the account key in DEPLOYMENT_STORAGE_CONNECTION_STRING")
 			}
 			if t.Failed() {
 				t.Logf("plan:\n%s", plan)
@@ -664,15 +730,14 @@ func TestProvisionPlanAcceptedByHandler(t *testing.T) {
 	if problems := checkPlan(plan); len(problems) > 0 {
 		t.Fatalf("the filled-in plan is inconsistent: %q", problems)
 	}
+	cmds, problems := parsePlan(plan)
+	if len(problems) > 0 {
+		t.Fatal(problems)
+	}
 	var gen, set planCommand
-	for i, l := range strings.Split(strings.TrimSpace(plan), "\n") {
-		w, err := shellWords(l)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := planCommand{line: i + 1, text: l, words: w}
+	for _, c := range cmds {
 		switch {
-		case c.is("./handler connector"):
+		case c.is(generatorPrefix):
 			gen = c
 		case c.is("az functionapp config appsettings set"):
 			set = c
@@ -684,7 +749,9 @@ func TestProvisionPlanAcceptedByHandler(t *testing.T) {
 		settings[k] = v
 	}
 
-	args := slices.Clone(gen.words[1:])
+	// The words after go run ./cmd/handler, with the environment the plan
+	// gives them (checkPlan holds it to the app's settings).
+	args := slices.Clone(gen.words[len(strings.Fields(generatorPrefix))-1:])
 	out := filepath.Join(t.TempDir(), "connector")
 	if i := slices.Index(args, "--out"); i >= 0 && i+1 < len(args) {
 		args[i+1] = out
@@ -692,11 +759,7 @@ func TestProvisionPlanAcceptedByHandler(t *testing.T) {
 		t.Fatalf("the connector command has no --out: %s", gen.text)
 	}
 	cmd := exec.Command(handlerBin, args...)
-	cmd.Env = environ(map[string]string{
-		"AUTH_AUDIENCES":           settings["AUTH_AUDIENCES"],
-		"AUTH_ALLOWED_CLIENT_APPS": settings["AUTH_ALLOWED_CLIENT_APPS"],
-		"AUTH_REQUIRED_SCOPES":     settings["AUTH_REQUIRED_SCOPES"],
-	})
+	cmd.Env = environ(gen.env)
 	b, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("handler %s: %v\n%s", strings.Join(args, " "), err, b)
@@ -782,6 +845,11 @@ func TestProvisionCheckerCatchesInconsistentPlans(t *testing.T) {
 		{"a secret in a body", `"clientId":"<api-client-id>"}`, `"clientId":"<api-client-id>","clientSecret":"x"}`, "clientSecret"},
 		{"settings printed", `AUTH_EASYAUTH_VERIFY_TOKEN=true -o none`, `AUTH_EASYAUTH_VERIFY_TOKEN=true -o json`, "-o none"},
 		{"a line that is no command", "az account show", "echo hi\naz account show", "neither"},
+		{"a comment that is no generator", " go run ./cmd/handler connector ", " go run ./cmd/other connector ", "not the connector generator"},
+		{"the generator built for Linux", " GOOS= GOARCH= go run ", " GOOS=linux GOARCH= go run ", "empty GOOS"},
+		{"the generator without the app's scopes", "AUTH_REQUIRED_SCOPES=user_impersonation GOOS=", "AUTH_REQUIRED_SCOPES=other GOOS=", "the generator runs with AUTH_REQUIRED_SCOPES"},
+		{"consent for another client", "grant --id '<connector-client-id>'", "grant --id '<other-client-id>'", "consent granted"},
+		{"admin-consent", "az ad app permission grant --id '<connector-client-id>' --api '<api-client-id>' --scope user_impersonation --consent-type AllPrincipals -o none", "az ad app permission admin-consent --id '<connector-client-id>'", "admin-consent"},
 		{"an unquoted placeholder", `--id '<connector-client-id>' --append`, `--id <connector-client-id> --append`, "paste"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -794,5 +862,412 @@ func TestProvisionCheckerCatchesInconsistentPlans(t *testing.T) {
 				t.Errorf("the checker does not notice (%q); it says %q", tc.says, problems)
 			}
 		})
+	}
+}
+
+// The runs below are real ones, not dry runs: az is a fake that answers
+// as az does, for a tenant where nothing exists yet or everything does,
+// and fails the calls a test names the way az fails them. go is a fake
+// too, which runs the handler the tests built for go run ./cmd/handler.
+// They hold the script to what a plan cannot show: what it does with
+// az's answers, and with its failures.
+
+// fakeAzScript is that az. It records each call ("$*") in
+// $FAKEAZ_DIR/calls. FAKEAZ_EXISTING=1: everything exists (a rerun);
+// else nothing does, and a registration this run created is not found by
+// a show (Entra ID has not caught up). Calls matching the glob FAKEAZ_FAIL
+// print FAKEAZ_FAIL_MSG and exit FAKEAZ_FAIL_CODE. FAKEAZ_REDIRECTS is the
+// connector's redirect URIs, one a line; $FAKEAZ_DIR/sp-create-failures
+// counts the service principal creates still to fail; FAKEAZ_ADMIN=1 lets
+// the consent grant succeed. A call it does not know fails.
+const fakeAzScript = `#!/usr/bin/env bash
+set -u
+printf '%s\n' "$*" >>"$FAKEAZ_DIR/calls"
+args="$*"
+api=aaaaaaaa-0000-4000-8000-000000000001
+api_object=bbbbbbbb-0000-4000-8000-000000000003
+conn=cccccccc-0000-4000-8000-000000000002
+scope=dddddddd-0000-4000-8000-000000000004
+tenant=11111111-2222-4333-8444-555555555555
+if [ -n "${FAKEAZ_FAIL:-}" ]; then
+	case $args in
+	$FAKEAZ_FAIL)
+		printf '%s\n' "$FAKEAZ_FAIL_MSG" >&2
+		exit "$FAKEAZ_FAIL_CODE"
+		;;
+	esac
+fi
+exists() { [ "${FAKEAZ_EXISTING:-0}" = 1 ]; }
+# What az says, and its exit status, for a show whose resource is absent.
+missing() {
+	printf 'ERROR: (ResourceNotFound) The resource of "az %s" could not be found.\n' "$args" >&2
+	exit 3
+}
+case $args in
+"account get-access-token "*) echo "2099-01-01 00:00:00.000000" ;;
+"account show --query tenantId -o tsv") echo "$tenant" ;;
+"group show "* | "storage account show "* | "functionapp plan show "* | "appservice plan show "* | "ad sp show "*) exists || missing ;;
+"functionapp show "*"--query defaultHostName -o tsv") echo hello-fn.azurewebsites.net ;;
+"functionapp show "*) exists || missing ;;
+"ad app list --display-name hello-fn-api "*) if exists; then echo "$api"; fi ;;
+"ad app list --display-name hello-fn-connector "*) if exists; then echo "$conn"; fi ;;
+"ad app create --display-name hello-fn-api "*"--query [appId,id] -o tsv") printf '%s\n%s\n' "$api" "$api_object" ;;
+"ad app create --display-name hello-fn-connector "*"--query appId -o tsv") echo "$conn" ;;
+"ad app show "*)
+	exists || missing
+	case $args in
+	*" --query id -o tsv") echo "$api_object" ;;
+	*oauth2PermissionScopes*) echo "$scope" ;;
+	*requiredResourceAccess*) echo 1 ;;
+	*web.redirectUris*) if [ -n "$FAKEAZ_REDIRECTS" ]; then printf '%s\n' "$FAKEAZ_REDIRECTS"; fi ;;
+	*) echo "fake az: unexpected az $args" >&2; exit 2 ;;
+	esac
+	;;
+"ad sp create "*)
+	left=$(cat "$FAKEAZ_DIR/sp-create-failures")
+	if [ "$left" -gt 0 ]; then
+		echo $((left - 1)) >"$FAKEAZ_DIR/sp-create-failures"
+		echo "ERROR: The appId of the service principal does not reference a valid application object." >&2
+		exit 1
+	fi
+	;;
+"ad app credential list "*) if exists; then echo 0e0e0e0e-0000-4000-8000-000000000005; fi ;;
+"ad app credential reset "*)
+	echo "WARNING: The output includes credentials that you must protect." >&2
+	echo "$FAKEAZ_SECRET"
+	;;
+"ad app permission grant "*)
+	if [ "${FAKEAZ_ADMIN:-0}" != 1 ]; then
+		echo "ERROR: Insufficient privileges to complete the operation." >&2
+		exit 1
+	fi
+	;;
+"group create "* | "storage account create "* | "functionapp plan create "* | "appservice plan create "* | \
+	"functionapp create "* | "ad app permission add "* | "ad app update "* | "rest "* | \
+	"functionapp config appsettings set "*) ;;
+*) echo "fake az: unexpected az $args" >&2; exit 2 ;;
+esac
+`
+
+// fakeGoScript is that go. It records each call, after its GOOS and
+// GOARCH, in $FAKEAZ_DIR/go-calls; go env answers for linux/amd64; go run
+// ./cmd/handler, from the repository's root only, runs $FAKEGO_HANDLER
+// with --out changed to $FAKEGO_OUT, so that nothing is written into the
+// work tree.
+const fakeGoScript = `#!/usr/bin/env bash
+set -u
+printf 'GOOS=%s GOARCH=%s go %s\n' "${GOOS-(unset)}" "${GOARCH-(unset)}" "$*" >>"$FAKEAZ_DIR/go-calls"
+case ${1-} in
+env)
+	shift
+	for v in "$@"; do
+		case $v in
+		GOOS | GOHOSTOS) echo linux ;;
+		GOARCH | GOHOSTARCH) echo amd64 ;;
+		*) echo "fake go: go env $v" >&2; exit 2 ;;
+		esac
+	done
+	;;
+run)
+	if [ "${2-}" != ./cmd/handler ] || [ ! -f go.mod ] || [ ! -d cmd/handler ]; then
+		echo "fake go: want go run ./cmd/handler in the repository's root, got go $* in $PWD" >&2
+		exit 2
+	fi
+	shift 2
+	args=()
+	while [ "$#" -gt 0 ]; do
+		if [ "$1" = --out ]; then
+			args+=(--out "$FAKEGO_OUT")
+			shift 2
+		else
+			args+=("$1")
+			shift
+		fi
+	done
+	exec "$FAKEGO_HANDLER" "${args[@]}"
+	;;
+*) echo "fake go: unexpected go $*" >&2; exit 2 ;;
+esac
+`
+
+// The fake tenant's ids, as fakeAzScript gives them.
+const (
+	fakeAPIID       = "aaaaaaaa-0000-4000-8000-000000000001"
+	fakeConnectorID = "cccccccc-0000-4000-8000-000000000002"
+	fakeScopeID     = "dddddddd-0000-4000-8000-000000000004"
+	// fakeSecret has the shape of an Entra ID client secret.
+	fakeSecret = "Fk38Q~fakeClientSecretValue0123456789abcdefg"
+)
+
+// fakeRedirectURI is the redirect URL of the connector hello-fn.
+var fakeRedirectURI = connector.RedirectURL(provisionApp)
+
+// fakeAzure is what the fake az is to answer.
+type fakeAzure struct {
+	existing         bool
+	fail             string // a glob of calls ("$*") to fail
+	failCode         int
+	failMsg          string
+	redirects        []string // the connector's redirect URIs, when existing
+	spCreateFailures int
+	admin            bool
+	bashFlags        []string
+}
+
+// fakeRun is one real run against the fake az.
+type fakeRun struct {
+	provisionRun
+	calls, goCalls []string
+	out            string // where the connector's files went
+}
+
+// callsTo returns the calls that start with prefix.
+func (r fakeRun) callsTo(prefix string) []string {
+	var out []string
+	for _, c := range r.calls {
+		if strings.HasPrefix(c, prefix) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (r fakeRun) String() string {
+	return fmt.Sprintf("exit %d\naz calls:\n  %s\ngo calls:\n  %s\nstdout:\n%s\nstderr:\n%s",
+		r.code, strings.Join(r.calls, "\n  "), strings.Join(r.goCalls, "\n  "), r.stdout, r.stderr)
+}
+
+// provisionFake runs deploy/provision.sh for real against a fake az.
+func provisionFake(t *testing.T, f fakeAzure, args ...string) fakeRun {
+	t.Helper()
+	stub := t.TempDir()
+	for name, script := range map[string]string{"az": fakeAzScript, "go": fakeGoScript} {
+		if err := os.WriteFile(filepath.Join(stub, name), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(stub, "sp-create-failures"), []byte(fmt.Sprintln(f.spCreateFailures)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "connector")
+	redirects := f.redirects
+	if redirects == nil {
+		redirects = []string{"https://example.com/keep", fakeRedirectURI}
+	}
+	flag := func(b bool) string {
+		if b {
+			return "1"
+		}
+		return "0"
+	}
+	env := []string{
+		"FAKEAZ_DIR=" + stub,
+		"FAKEAZ_EXISTING=" + flag(f.existing),
+		"FAKEAZ_ADMIN=" + flag(f.admin),
+		"FAKEAZ_REDIRECTS=" + strings.Join(redirects, "\n"),
+		"FAKEAZ_SECRET=" + fakeSecret,
+		"FAKEGO_HANDLER=" + handlerBin,
+		"FAKEGO_OUT=" + out,
+		"PROVISION_RETRY_SLEEP=0",
+	}
+	if f.fail != "" {
+		env = append(env, "FAKEAZ_FAIL="+f.fail, fmt.Sprintf("FAKEAZ_FAIL_CODE=%d", f.failCode), "FAKEAZ_FAIL_MSG="+f.failMsg)
+	}
+	run := fakeRun{provisionRun: execProvision(t, stub, env, f.bashFlags, append([]string{"--name", provisionApp}, args...)...), out: out}
+	run.calls = strings.Split(strings.TrimSpace(run.azCalls), "\n")
+	if b, err := os.ReadFile(filepath.Join(stub, "go-calls")); err == nil {
+		run.goCalls = strings.Split(strings.TrimSpace(string(b)), "\n")
+	}
+	if strings.Contains(run.stderr, "fake az: unexpected") || strings.Contains(run.stderr, "fake go: ") {
+		t.Fatalf("provision.sh made a call the fakes do not know:\n%s", run)
+	}
+	return run
+}
+
+// TestProvisionFirstRun: in an empty tenant the script creates
+// everything, takes a new registration's ids from its create (the fake
+// az, like Entra ID a moment after a create, finds no new registration),
+// retries a service principal that the directory does not see yet, runs
+// the generator for this machine from the repository's root, and prints
+// the secret on stdout only.
+func TestProvisionFirstRun(t *testing.T) {
+	run := provisionFake(t, fakeAzure{spCreateFailures: 2})
+	if run.code != 0 {
+		t.Fatalf("the first run failed:\n%s", run)
+	}
+	for _, want := range []string{"group create ", "storage account create ", "functionapp create ",
+		"ad app create --display-name hello-fn-api ", "ad app create --display-name hello-fn-connector ",
+		"ad app permission add ", "ad app update ", "ad app credential reset "} {
+		if len(run.callsTo(want)) != 1 {
+			t.Errorf("want one az %s...:\n%s", want, run)
+		}
+	}
+	if got := run.callsTo("ad app show "); len(got) > 0 {
+		t.Errorf("the run looked up a registration it had just created: %q", got)
+	}
+	// Two failures, then the API's service principal; then the connector's.
+	if got := run.callsTo("ad sp create "); len(got) != 4 || got[0] != got[2] || strings.Count(run.stderr, "trying again") != 2 {
+		t.Errorf("the service principal create is not retried after the directory's lag: %q\n%s", got, run.stderr)
+	}
+	if got := run.callsTo("ad app permission admin-consent"); len(got) > 0 {
+		t.Errorf("the run used admin-consent: %q", got)
+	}
+	if got := run.callsTo("ad app permission grant "); len(got) != 1 || !strings.Contains(got[0], "--api "+fakeAPIID+" --scope user_impersonation --consent-type AllPrincipals") {
+		t.Errorf("no AllPrincipals grant of the scope: %q", got)
+	} else if !strings.Contains(run.stderr, "tenant-wide consent was not granted") {
+		t.Errorf("a refused grant is not reported:\n%s", run.stderr)
+	}
+	if got := run.callsTo("account get-access-token "); len(got) != 2 || !strings.Contains(got[1], "--resource-type ms-graph") {
+		t.Errorf("the login is not checked with a token for ARM and for Graph: %q", got)
+	}
+	if run.stdout != fakeSecret+"\n" || strings.Contains(run.stderr, fakeSecret) {
+		t.Errorf("stdout is not the secret alone, or stderr shows it:\n%s", run)
+	}
+	var gen string
+	for _, c := range run.goCalls {
+		if strings.Contains(c, " go run ") {
+			gen = c
+		}
+	}
+	if !strings.HasPrefix(gen, "GOOS= GOARCH= go run ./cmd/handler connector ") {
+		t.Errorf("the generator is not go run ./cmd/handler with empty GOOS and GOARCH: %q", run.goCalls)
+	}
+	props, err := os.ReadFile(filepath.Join(run.out, connector.APIPropertiesFile))
+	if err != nil || !strings.Contains(string(props), fakeConnectorID) {
+		t.Errorf("the generator wrote no connector for the client %s: %v", fakeConnectorID, err)
+	}
+	if !strings.Contains(run.stderr, "make publish APP="+provisionApp) {
+		t.Errorf("the closing hint is not make publish APP=%s:\n%s", provisionApp, run.stderr)
+	}
+}
+
+// TestProvisionRerunChangesNothingFound: with everything in place, a
+// rerun creates nothing, adds no second copy of the permission (az
+// appends one, Azure/azure-cli#24512), leaves the redirect URIs and makes
+// no secret; with the redirect URI missing, it adds it and keeps the
+// others.
+func TestProvisionRerunChangesNothingFound(t *testing.T) {
+	run := provisionFake(t, fakeAzure{existing: true, admin: true})
+	if run.code != 0 {
+		t.Fatalf("the rerun failed:\n%s", run)
+	}
+	for _, c := range run.calls {
+		if strings.Contains(c, " create ") || strings.HasPrefix(c, "ad app permission add ") ||
+			strings.HasPrefix(c, "ad app update ") || strings.HasPrefix(c, "ad app credential reset ") {
+			t.Errorf("the rerun ran az %s", c)
+		}
+	}
+	if run.stdout != "" {
+		t.Errorf("the rerun printed %q on stdout", run.stdout)
+	}
+	if strings.Contains(run.stderr, "not granted") {
+		t.Errorf("an admin's grant is reported as refused:\n%s", run.stderr)
+	}
+	// The duplicate check asks for exactly this scope on exactly this API.
+	count := "ad app show --id " + fakeConnectorID + " --query requiredResourceAccess[?resourceAppId=='" + fakeAPIID +
+		"'].resourceAccess[] | [?id=='" + fakeScopeID + "'] | length(@) -o tsv"
+	if !slices.Contains(run.calls, count) {
+		t.Errorf("no az %s among the calls:\n%s", count, run)
+	}
+
+	run = provisionFake(t, fakeAzure{existing: true, redirects: []string{"https://example.com/keep"}})
+	if got := run.callsTo("ad app update "); run.code != 0 || len(got) != 1 ||
+		!strings.Contains(got[0], "--web-redirect-uris https://example.com/keep "+fakeRedirectURI+" ") {
+		t.Errorf("the missing redirect URI is not added beside the registered one: %q\n%s", got, run)
+	}
+}
+
+// TestProvisionFailedLookupsStop: a lookup that fails is no "nothing
+// found". The script stops, saying what az said, before creating or
+// changing what the lookup was for: a second registration, a redirect
+// list without the registered URIs, a resource over one it could not see.
+func TestProvisionFailedLookupsStop(t *testing.T) {
+	const (
+		expired   = "ERROR: AADSTS700082: The refresh token has expired due to inactivity."
+		forbidden = "ERROR: (AuthorizationFailed) The client does not have authorization to perform action over scope."
+		graph403  = "ERROR: Insufficient privileges to complete the operation."
+	)
+	for _, tc := range []struct {
+		name     string
+		f        fakeAzure
+		says     string
+		mustNot  []string // calls that must not happen
+		mustHave string   // a call that shows the run got that far
+	}{
+		{"app list fails", fakeAzure{fail: "ad app list *", failCode: 1, failMsg: graph403},
+			graph403, []string{"ad app create "}, "ad app list "},
+		{"connector's app list fails", fakeAzure{existing: true, fail: "ad app list --display-name hello-fn-connector *", failCode: 1, failMsg: expired},
+			expired, []string{"ad app create ", "ad app permission add ", "ad app update "}, "ad app list --display-name hello-fn-connector "},
+		{"redirect lookup fails", fakeAzure{existing: true, fail: "ad app show *web.redirectUris*", failCode: 1, failMsg: expired},
+			"redirect URIs", []string{"ad app update "}, "ad app show --id " + fakeConnectorID + " --query web.redirectUris[]"},
+		{"permission lookup fails", fakeAzure{existing: true, fail: "ad app show *requiredResourceAccess*", failCode: 1, failMsg: expired},
+			"permissions", []string{"ad app permission add "}, "ad app show --id " + fakeConnectorID + " --query requiredResourceAccess"},
+		{"scope lookup fails", fakeAzure{existing: true, fail: "ad app show *oauth2PermissionScopes*", failCode: 1, failMsg: expired},
+			"scopes", []string{"rest "}, "ad app show --id " + fakeAPIID},
+		{"group show: login expired", fakeAzure{fail: "group show *", failCode: 1, failMsg: expired},
+			expired, []string{"group create "}, "group show "},
+		{"functionapp show: 403", fakeAzure{existing: true, fail: "functionapp show * -o none", failCode: 1, failMsg: forbidden},
+			forbidden, []string{"functionapp create "}, "functionapp show "},
+		{"storage account show: throttled", fakeAzure{fail: "storage account show *", failCode: 1, failMsg: "ERROR: (TooManyRequests) Too many requests."},
+			"TooManyRequests", []string{"storage account create "}, "storage account show "},
+		{"sp show: Graph 403", fakeAzure{existing: true, fail: "ad sp show *", failCode: 1, failMsg: graph403},
+			graph403, []string{"ad sp create "}, "ad sp show "},
+		{"credential list fails", fakeAzure{existing: true, fail: "ad app credential list *", failCode: 1, failMsg: expired},
+			"client secrets", []string{"ad app credential reset "}, "ad app credential list "},
+		{"login expired", fakeAzure{fail: "account get-access-token *", failCode: 1, failMsg: expired},
+			"az login", []string{"group ", "account show "}, "account get-access-token "},
+		{"no Graph token", fakeAzure{fail: "account get-access-token --resource-type ms-graph *", failCode: 1, failMsg: expired},
+			"Microsoft Graph", []string{"group ", "account show "}, "account get-access-token --resource-type ms-graph "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			run := provisionFake(t, tc.f)
+			if run.code == 0 {
+				t.Errorf("the script went on after the failure:\n%s", run)
+			}
+			if !strings.Contains(run.stderr, tc.says) {
+				t.Errorf("stderr does not say %q:\n%s", tc.says, run.stderr)
+			}
+			if len(run.callsTo(tc.mustHave)) == 0 {
+				t.Errorf("the run stopped before az %s...:\n%s", tc.mustHave, run)
+			}
+			for _, c := range tc.mustNot {
+				if got := run.callsTo(c); len(got) > 0 {
+					t.Errorf("after the failure it ran az %q", got)
+				}
+			}
+			if run.stdout != "" {
+				t.Errorf("stdout: %q", run.stdout)
+			}
+		})
+	}
+}
+
+// TestProvisionServicePrincipalGivesUp: a service principal that cannot
+// be created stops the run after a few tries.
+func TestProvisionServicePrincipalGivesUp(t *testing.T) {
+	run := provisionFake(t, fakeAzure{spCreateFailures: 100})
+	if got := run.callsTo("ad sp create "); run.code == 0 || len(got) != 5 || len(run.callsTo("ad app create --display-name hello-fn-connector")) > 0 {
+		t.Errorf("want 5 tries, then a stop: %d tries\n%s", len(got), run)
+	}
+}
+
+// TestProvisionTraceHidesSecret: under bash -x the trace goes on until
+// the secret, which it never shows.
+func TestProvisionTraceHidesSecret(t *testing.T) {
+	run := provisionFake(t, fakeAzure{bashFlags: []string{"-x"}})
+	if run.code != 0 || !strings.Contains(run.stderr, "+ find_app hello-fn-api") {
+		t.Fatalf("bash -x did not run, or traced nothing:\n%s", run)
+	}
+	if run.stdout != fakeSecret+"\n" || strings.Contains(run.stderr, fakeSecret) {
+		t.Errorf("the trace shows the secret, or stdout is not the secret alone:\n%s", run)
+	}
+}
+
+// TestProvisionFederatedMakesNoSecret: with --federated no secret is
+// listed or made.
+func TestProvisionFederatedMakesNoSecret(t *testing.T) {
+	run := provisionFake(t, fakeAzure{}, "--federated")
+	if run.code != 0 || run.stdout != "" || len(run.callsTo("ad app credential")) > 0 || !strings.Contains(run.stderr, "federated-credential create --id "+fakeConnectorID) {
+		t.Errorf("--federated:\n%s", run)
 	}
 }

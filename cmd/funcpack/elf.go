@@ -68,8 +68,15 @@ func checkExecutable(file string) []error {
 	// but a Go binary names the system it was built for.
 	if bi, err := buildinfo.ReadFile(file); err == nil && osOK {
 		for _, s := range bi.Settings {
-			if s.Key == "GOOS" && s.Value != "linux" {
+			switch {
+			case s.Key == "GOOS" && s.Value != "linux":
 				errs = append(errs, fmt.Errorf("%s is a Go binary built for GOOS=%s, not linux: %s", file, s.Value, buildHint))
+			case s.Key == "-buildmode" && s.Value != "exe" && s.Value != "pie" && s.Value != "default":
+				errs = append(errs, fmt.Errorf("%s is a Go %s build, not an executable: %s", file, s.Value, buildHint))
+			case s.Key == "GOAMD64" && s.Value != "v1" && s.Value != "v2":
+				// v3 and v4 need AVX2 or AVX-512: the binary dies with an
+				// illegal instruction on a host CPU without them.
+				errs = append(errs, fmt.Errorf("%s is built with GOAMD64=%s, which not every Azure host CPU runs: build with GOAMD64=v1 (make package does)", file, s.Value))
 			}
 		}
 	}

@@ -39,7 +39,7 @@ func tinyBinary(t *testing.T, goos, goarch string) string {
 	t.Helper()
 	tinyMu.Lock()
 	defer tinyMu.Unlock()
-	key := goos + "_" + goarch
+	key := goos + "_" + strings.ReplaceAll(goarch, "/", "_")
 	if p, ok := tinyBuilt[key]; ok {
 		return p
 	}
@@ -52,7 +52,12 @@ func tinyBinary(t *testing.T, goos, goarch string) string {
 	cmd.Dir = binDir
 	// Whatever the shell exports for other projects must not change the
 	// build (as in the Makefile).
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+goarch, "GOFLAGS=", "GOWORK=off", "GO111MODULE=on")
+	// goarch may name an amd64 level, as in "amd64/v3".
+	arch, level, _ := strings.Cut(goarch, "/")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+arch, "GOFLAGS=", "GOWORK=off", "GO111MODULE=on")
+	if level != "" {
+		cmd.Env = append(cmd.Env, "GOAMD64="+level)
+	}
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("building a %s/%s program: %v\n%s", goos, goarch, err, b)
 	}
@@ -160,6 +165,8 @@ func TestCheckExecutableRefuses(t *testing.T) {
 		n    int      // problems
 		want []string // what they say, together
 	}{
+		{"GOAMD64=v3 build", func(t *testing.T) string { return tinyBinary(t, "linux", "amd64/v3") },
+			1, []string{"GOAMD64=v3", "not every Azure host CPU"}},
 		{"linux/arm64 build", func(t *testing.T) string { return tinyBinary(t, "linux", "arm64") },
 			1, []string{"EM_AARCH64 (GOARCH=arm64), but Azure Functions on Linux runs x86-64", "GOARCH=amd64"}},
 		// DragonFly's ELF header looks like Linux's; the Go build info

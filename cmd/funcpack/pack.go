@@ -108,6 +108,16 @@ func plan(ctx context.Context, root, out string) (*pkg, error) {
 	}
 	if exe != "" {
 		errs = append(errs, checkShippedExecutable(root, exe, ig, shipped)...)
+		// Core Tools matches a pattern against a prefix of the path that
+		// ends at a word boundary, and an exception always wins: the
+		// "!handler" that lets the executable in also lets in handler.exe
+		// or handler.test beside it, and no .funcignore line can keep them
+		// out. publish would ship them, so refuse until they are gone.
+		for name := range shipped {
+			if name != exe && strings.HasPrefix(name, exe) && name[len(exe)] != '/' && !isWordByte(name[len(exe)]) {
+				errs = append(errs, fmt.Errorf("%s would ship beside the handler (.funcignore cannot exclude a file whose name starts with %s followed by a non-word character): delete or move it", name, exe))
+			}
+		}
 	}
 	if len(errs) > 0 {
 		return p, errors.Join(errs...)
@@ -333,4 +343,9 @@ func copyFile(w io.Writer, src string) error {
 	defer f.Close()
 	_, err = io.Copy(w, f)
 	return err
+}
+
+// isWordByte is Core Tools' (and regexp's \w) word character.
+func isWordByte(b byte) bool {
+	return b == '_' || '0' <= b && b <= '9' || 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z'
 }

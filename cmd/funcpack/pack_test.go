@@ -363,6 +363,9 @@ func TestPackRefuses(t *testing.T) {
 		want  []string
 	}{
 		{"no host.json", nil, []string{"host.json"}, []string{"no host.json in "}},
+		{"a handler.exe beside the handler, let in by !handler", func(*testing.T) map[string]string {
+			return map[string]string{".funcignore": "*\n!host.json\n!handler\n!Hello/function.json\n", "handler.exe": "MZ"}
+		}, nil, []string{"handler.exe would ship beside the handler"}},
 		{"host.json not JSON", func(*testing.T) map[string]string {
 			return map[string]string{"host.json": "{\n  \"version\": \"2.0\",\n}\n"}
 		}, nil, []string{"host.json is not valid JSON: line 3"}},

@@ -14,7 +14,6 @@ import (
 	"github.com/entrafunc/entrafunc/api"
 	"github.com/entrafunc/entrafunc/auth"
 	"github.com/entrafunc/entrafunc/internal/logbuf"
-	"github.com/entrafunc/entrafunc/internal/logjson"
 )
 
 // shutdownTimeout bounds how long in-flight requests may take to finish
@@ -68,26 +67,19 @@ func serveOn(ctx context.Context, cfg config, ln net.Listener, stdout io.Writer,
 	}
 	lw := logbuf.New(stdout, 100*time.Millisecond)
 	defer lw.Close()
-	logger := slog.New(logjson.New(lw, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	// logjson, or slog.JSONHandler built with -tags stdslog: loghandler*.go.
+	logger := slog.New(newLogHandler(lw, &slog.HandlerOptions{Level: cfg.LogLevel}))
 
 	authn, err := newAuthenticator(ctx, cfg, logger)
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	srv := &http.Server{
-		Handler: api.NewServer(api.Options{
-			Logger:        logger,
-			Authenticator: authn,
-			Policy:        cfg.policy(),
-		}),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(api.NewServer(api.Options{
+		Logger:        logger,
+		Authenticator: authn,
+		Policy:        cfg.policy(),
+	}), logger)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	logger.Info("listening", "addr", ln.Addr().String(), "mode", cfg.Mode, "mode_reason", cfg.ModeReason, "version", buildVersion(readBuildInfo()))
@@ -111,6 +103,25 @@ func serveOn(ctx context.Context, cfg config, ln net.Listener, stdout io.Writer,
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// maxHeaderBytes bounds a request's headers. net/http reads up to 4 KiB
+// more before it answers 431 itself (README, Responses and errors).
+const maxHeaderBytes = 64 << 10
+
+// newHTTPServer is the server serveOn runs h with. The tests of what
+// net/http answers before h sees a request use it, so that the README's
+// list of those answers describes this server.
+func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
 }
 
 // newAuthenticator builds the authenticator the configured mode calls for.

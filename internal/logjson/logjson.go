@@ -4,14 +4,19 @@
 // The handler writes a line per request on the hot path, and the standard
 // JSON handler's general machinery (ReplaceAttr, handler state, reflection
 // for every value) cost as much as the rest of the request. This one
-// writes the same keys (time, level, msg, then the attributes) with the
-// same encodings, appending straight into a pooled buffer; values of kind
-// Any that are not errors go through encoding/json as before.
+// writes the same bytes (time, level, msg, then the attributes, with the
+// same encodings), appending straight into a pooled buffer; values of kind
+// Any that are not errors go through encoding/json as slog's do. The tests
+// hold it to slog.JSONHandler byte for byte, and to testing/slogtest.
 //
-// Differences from slog.JSONHandler: no ReplaceAttr, no AddSource; a group
-// that ends up empty is written as {} rather than left out; NaN and
-// infinities are written as strings rather than an error message; floats
-// use the shortest 'g' form (1e+21 where encoding/json writes the digits).
+// Differences from slog.JSONHandler: no ReplaceAttr, no AddSource. Where
+// slog.JSONHandler writes something that is not the JSON it means, this
+// writes what it means: NaN and infinities are the strings "NaN", "+Inf"
+// and "-Inf" rather than an error message; a time whose year is outside
+// 0-9999 is its RFC 3339 form rather than an error message glued to it; a
+// group whose attributes all come to nothing (all zero Attrs, say, or a
+// LogValuer resolving to an empty group) is left out, where slog writes
+// "g":{} or drops the comma after it.
 package logjson
 
 import (
@@ -31,12 +36,19 @@ import (
 // Handler is a slog.Handler writing JSON lines. Each line reaches the
 // writer in one Write call; the writer must be safe for concurrent use if
 // the handler is used concurrently.
+//
+// Groups of WithGroup are opened lazily, as slog.Handler asks: a group
+// with no attribute in it is not written at all. So a group's opening
+// waits in pending until WithAttrs puts an attribute in it (then it moves
+// to prefix for good) or a record does (then it is written for that line
+// only).
 type Handler struct {
-	w      io.Writer
-	level  slog.Leveler
-	prefix []byte // attributes and groups of WithAttrs and WithGroup, rendered
-	groups int    // groups opened in prefix
-	empty  bool   // the innermost open group has no attribute yet
+	w        io.Writer
+	level    slog.Leveler
+	prefix   []byte // attributes of WithAttrs and the groups holding them, rendered
+	opened   int    // groups opened in prefix
+	pending  []byte // groups of WithGroup with no attribute yet: `,"g":{"h":{`
+	npending int    // groups opened in pending
 }
 
 // New returns a Handler writing to w. Only opts.Level is used; nil opts
@@ -71,12 +83,22 @@ func (h *Handler) Handle(_ context.Context, r slog.Record) error {
 	b = append(b, `","msg":`...)
 	b = appendString(b, r.Message)
 	b = append(b, h.prefix...)
-	empty := h.empty
-	r.Attrs(func(a slog.Attr) bool {
-		b, empty = appendAttr(b, a, h.groups > 0 && empty)
-		return true
-	})
-	for range h.groups {
+	closing := h.opened
+	if r.NumAttrs() > 0 {
+		mark := len(b)
+		b = append(b, h.pending...)
+		first := h.npending > 0 // right after a pending group's brace
+		r.Attrs(func(a slog.Attr) bool {
+			b, first = appendAttr(b, a, first)
+			return true
+		})
+		if len(b) == mark+len(h.pending) {
+			b = b[:mark] // nothing went into the pending groups
+		} else {
+			closing += h.npending
+		}
+	}
+	for range closing {
 		b = append(b, '}')
 	}
 	b = append(b, '}', '\n')
@@ -93,44 +115,84 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	if len(attrs) == 0 {
 		return h
 	}
-	h2 := *h
-	h2.prefix = append([]byte(nil), h.prefix...)
+	// A fresh slice: h.prefix is shared with h and its other children.
+	b := make([]byte, 0, len(h.prefix)+len(h.pending)+64)
+	b = append(b, h.prefix...)
+	b = append(b, h.pending...)
+	mark := len(b)
+	first := h.npending > 0
 	for _, a := range attrs {
-		h2.prefix, h2.empty = appendAttr(h2.prefix, a, h2.groups > 0 && h2.empty)
+		b, first = appendAttr(b, a, first)
 	}
+	if len(b) == mark {
+		return h // all the attrs came to nothing: the pending groups stay pending
+	}
+	h2 := *h
+	h2.prefix = b
+	h2.opened += h.npending
+	h2.pending, h2.npending = nil, 0
 	return &h2
 }
 
 // WithGroup returns a handler that nests later attributes in a group.
 func (h *Handler) WithGroup(name string) slog.Handler {
-	if name == "" {
+	if name == "" { // as slog.Handler asks; slog.Logger never passes one
 		return h
 	}
 	h2 := *h
-	h2.prefix = append([]byte(nil), h.prefix...)
-	if !(h.groups > 0 && h.empty) {
-		h2.prefix = append(h2.prefix, ',')
+	p := make([]byte, 0, len(h.pending)+len(name)+4)
+	p = append(p, h.pending...)
+	if h.npending == 0 {
+		// prefix never ends inside an empty group (WithAttrs opens groups
+		// only to put something in them), nor at the top level where msg
+		// comes first: the outermost pending group needs its comma.
+		p = append(p, ',')
 	}
-	h2.prefix = appendString(h2.prefix, name)
-	h2.prefix = append(h2.prefix, ':', '{')
-	h2.groups++
-	h2.empty = true
+	p = appendString(p, name)
+	p = append(p, ':', '{')
+	h2.pending, h2.npending = p, h.npending+1
 	return &h2
 }
 
 // appendAttr appends a as a member of the current object; first says the
-// object has no member yet. It reports whether the object is still empty.
+// object has no member yet. It reports whether the object is still empty:
+// a zero Attr, an empty *slog.Source (as slog has it) and a group with
+// nothing in it write nothing.
 func appendAttr(b []byte, a slog.Attr, first bool) ([]byte, bool) {
-	a.Value = a.Value.Resolve()
-	v := a.Value
-	if a.Equal(slog.Attr{}) || v.Kind() == slog.KindGroup && len(v.Group()) == 0 {
-		return b, first
-	}
-	if v.Kind() == slog.KindGroup && a.Key == "" { // inline the group's attrs
-		for _, ga := range v.Group() {
-			b, first = appendAttr(b, ga, first)
+	v := a.Value.Resolve()
+	if v.Kind() == slog.KindAny {
+		x := v.Any()
+		if x == nil && a.Key == "" { // the zero Attr
+			return b, first
 		}
-		return b, first
+		if src, ok := x.(*slog.Source); ok {
+			if src == nil || *src == (slog.Source{}) {
+				return b, first
+			}
+			v = sourceGroup(src)
+		}
+	}
+	if v.Kind() == slog.KindGroup {
+		if a.Key == "" { // inline the group's attrs
+			for _, ga := range v.Group() {
+				b, first = appendAttr(b, ga, first)
+			}
+			return b, first
+		}
+		mark := len(b)
+		if !first {
+			b = append(b, ',')
+		}
+		b = appendString(b, a.Key)
+		b = append(b, ':', '{')
+		start, inner := len(b), true
+		for _, ga := range v.Group() {
+			b, inner = appendAttr(b, ga, inner)
+		}
+		if len(b) == start {
+			return b[:mark], first // nothing in the group: leave it out
+		}
+		return append(b, '}'), false
 	}
 	if !first {
 		b = append(b, ',')
@@ -140,6 +202,23 @@ func appendAttr(b []byte, a slog.Attr, first bool) ([]byte, bool) {
 	return appendValue(b, v), false
 }
 
+// sourceGroup is slog's rendering of a *slog.Source attribute: a group of
+// its non-zero fields.
+func sourceGroup(src *slog.Source) slog.Value {
+	as := make([]slog.Attr, 0, 3)
+	if src.Function != "" {
+		as = append(as, slog.String("function", src.Function))
+	}
+	if src.File != "" {
+		as = append(as, slog.String("file", src.File))
+	}
+	if src.Line != 0 {
+		as = append(as, slog.Int("line", src.Line))
+	}
+	return slog.GroupValue(as...)
+}
+
+// appendValue appends v, resolved and not a group.
 func appendValue(b []byte, v slog.Value) []byte {
 	switch v.Kind() {
 	case slog.KindString:
@@ -149,11 +228,7 @@ func appendValue(b []byte, v slog.Value) []byte {
 	case slog.KindUint64:
 		return strconv.AppendUint(b, v.Uint64(), 10)
 	case slog.KindFloat64:
-		f := v.Float64()
-		if math.IsNaN(f) || math.IsInf(f, 0) { // not JSON numbers
-			return appendString(b, strconv.FormatFloat(f, 'g', -1, 64))
-		}
-		return strconv.AppendFloat(b, f, 'g', -1, 64)
+		return appendFloat(b, v.Float64())
 	case slog.KindBool:
 		return strconv.AppendBool(b, v.Bool())
 	case slog.KindDuration:
@@ -162,16 +237,54 @@ func appendValue(b []byte, v slog.Value) []byte {
 		b = append(b, '"')
 		b = v.Time().AppendFormat(b, time.RFC3339Nano)
 		return append(b, '"')
-	case slog.KindGroup:
-		b = append(b, '{')
-		first := true
-		for _, a := range v.Group() {
-			b, first = appendAttr(b, a, first)
-		}
-		return append(b, '}')
 	}
 	return appendAny(b, v.Any())
 }
+
+// appendFloat appends f as encoding/json writes a float64 (slog calls
+// json.Marshal for floats): the shortest digits that read back as f, in
+// plain notation from 1e-6 to 1e21 and in exponent notation outside,
+// with no zero padding of the exponent. NaN and infinities are not JSON
+// numbers; they are written as strings.
+func appendFloat(b []byte, f float64) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		b = append(b, '"')
+		b = strconv.AppendFloat(b, f, 'g', -1, 64) // NaN, +Inf, -Inf: no escaping needed
+		return append(b, '"')
+	}
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' { // 1e-07 to 1e-7
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+// encoder is a json.Encoder appending to a byte slice. slog encodes values
+// of kind Any with an Encoder, not json.Marshal, so as not to escape HTML
+// (<, >, &); writing straight into the line spares a copy.
+type encoder struct {
+	b   []byte
+	enc *json.Encoder
+}
+
+func (e *encoder) Write(p []byte) (int, error) {
+	e.b = append(e.b, p...)
+	return len(p), nil
+}
+
+var encoders = sync.Pool{New: func() any {
+	e := new(encoder)
+	e.enc = json.NewEncoder(e)
+	e.enc.SetEscapeHTML(false)
+	return e
+}}
 
 // appendAny writes a value of kind Any: an error as its message, anything
 // else through encoding/json. Like slog, it survives a value whose Error
@@ -192,11 +305,17 @@ func appendAny(b []byte, x any) (out []byte) {
 			return appendString(b, err.Error())
 		}
 	}
-	j, err := json.Marshal(x)
+	e := encoders.Get().(*encoder)
+	// Encode writes once, after encoding the whole value, so on an error
+	// or a panic nothing has been appended to b.
+	e.b = b
+	err := e.enc.Encode(x)
+	out, e.b = e.b, nil // the pool must not keep the line's buffer
+	encoders.Put(e)
 	if err != nil {
 		return appendString(b, fmt.Sprintf("!ERROR:%v", err))
 	}
-	return append(b, j...)
+	return out[:len(out)-1] // Encode ends the value with a newline
 }
 
 const hex = "0123456789abcdef"
