@@ -29,7 +29,7 @@ BUILD_ENV := CGO_ENABLED=0
 # builds without it outside a checkout.
 BUILD_FLAGS := -trimpath -buildvcs=auto
 
-.PHONY: all build dev test tools tools-go check-fmt vet unit fuzz bench bench-http package publish clean
+.PHONY: all build dev test tools tools-go check-fmt vet unit fuzz bench bench-go bench-http bench-test package publish clean
 
 all: build
 
@@ -44,7 +44,7 @@ dev:
 	$(HOST_ENV) $(BUILD_ENV) $(GO) build $(BUILD_FLAGS) -o $(BIN) ./cmd/handler
 	./$(BIN) dev -port $(DEV_PORT)
 
-test: tools check-fmt vet unit tools-go
+test: tools check-fmt vet unit tools-go bench-test
 
 # The build and CI files (Dockerfile, .dockerignore, .github/workflows),
 # checked by the tooling module in tools/: BuildKit's Dockerfile parser and
@@ -97,17 +97,29 @@ fuzz:
 	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzAppendString$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/logjson
 	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzMatchesJSONHandler$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/logjson
 
+# The authenticated Hello over HTTP on loopback, in one run: a bare net/http
+# ceiling, this handler (cache on, off, and -tags stdslog), a Go peer (chi +
+# golang-jwt + keyfunc) and a Node.js peer (express + jose); closed and open
+# loop, cold start, RSS, in interleaved rounds with medians. Writes
+# docs/benchmarks.md and docs/benchmarks.svg. bench/ is a module of its own
+# (vegeta and gonum/plot stay out of go.mod); the tool runs npm ci in
+# bench/node when needed. Settings: ROUNDS, DURATION, OPEN_DURATION, CONNS,
+# RATE, COLD_STARTS, HANDLER_TAGS.
+bench:
+	cd bench && $(HOST_ENV) $(GO) run ./cmd/bench
+
+bench-http: bench
+
 # In-process benchmarks, side by side in one run: token verification with
 # and without the verified-token cache, and the whole request path against a
 # bare net/http handler. Compare within one run only: these machines are noisy.
 BENCHCOUNT ?= 5
-bench:
+bench-go:
 	$(HOST_ENV) $(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) ./auth ./api
 
-# The authenticated Hello over HTTP against a bare net/http server, with wrk
-# (installed when missing and run as root), interleaved rounds, median ratio.
-bench-http:
-	$(HOST_ENV) ./bench/http.sh
+# The bench module's own vet and tests, without its end-to-end smoke run.
+bench-test:
+	cd bench && $(HOST_ENV) $(GO) vet ./... && $(HOST_ENV) $(GO) test -short -count=1 ./...
 
 # The zip that `func azure functionapp publish` deploys, to check it and
 # for other ways to deploy: the handler built for the Functions host

@@ -1,0 +1,227 @@
+// Command bench is `make bench`: the authenticated Hello of this handler
+// over HTTP on loopback, against a bare net/http ceiling, a Go peer (chi +
+// golang-jwt + keyfunc) and a Node.js peer (express + jose), all with the
+// same token, requests and load, in interleaved rounds. It writes
+// docs/benchmarks.md, its chart docs/benchmarks.svg, and the raw results
+// to bench/out/results.json.
+//
+// Settings come from flags, whose defaults come from the environment
+// variables named in their help, so that `ROUNDS=7 make bench` works.
+//
+//	bench                       run and write the documents
+//	bench -render results.json  write the documents from a saved run
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/entrafunc/entrafunc/bench/internal/report"
+	"github.com/entrafunc/entrafunc/bench/internal/run"
+)
+
+// The defaults keep a whole run of six servers under about six minutes
+// on two cores.
+const (
+	defaultRounds       = 5
+	defaultDuration     = 5 * time.Second
+	defaultOpenDuration = 4 * time.Second
+	defaultConns        = 64
+	defaultRate         = 2000
+	defaultColdStarts   = 1
+	defaultWarmup       = time.Second
+	defaultTags         = "stdslog"
+)
+
+func main() {
+	if err := mainErr(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func mainErr(args []string) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	var errs []error
+	rounds := fs.Int("rounds", envInt("ROUNDS", defaultRounds, &errs), "interleaved rounds (ROUNDS)")
+	duration := fs.Duration("duration", envDuration("DURATION", defaultDuration, &errs), "closed-loop run per server and round (DURATION)")
+	openDuration := fs.Duration("open-duration", envDuration("OPEN_DURATION", defaultOpenDuration, &errs), "open-loop run per server and round (OPEN_DURATION)")
+	conns := fs.Int("conns", envInt("CONNS", defaultConns, &errs), "closed-loop connections (CONNS)")
+	rate := fs.Int("rate", envInt("RATE", defaultRate, &errs), "open-loop requests per second (RATE)")
+	coldStarts := fs.Int("cold-starts", envInt("COLD_STARTS", defaultColdStarts, &errs), "cold starts per server and round (COLD_STARTS)")
+	warmup := fs.Duration("warmup", envDuration("WARMUP", defaultWarmup, &errs), "closed-loop warm-up per server before the first round (WARMUP)")
+	tags := fs.String("handler-tags", envString("HANDLER_TAGS", defaultTags), "space-separated build tag lists, each an extra handler build measured when it changes the build (HANDLER_TAGS; comma-separated tags within one)")
+	root := fs.String("root", "", "the main module's directory (default: found from the working directory)")
+	docs := fs.String("docs", "", "where benchmarks.md and benchmarks.svg go (default: ROOT/docs)")
+	out := fs.String("json", "", "where the raw results go (default: ROOT/bench/out/results.json)")
+	render := fs.String("render", "", "write the documents from this saved results file instead of running")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if *root == "" {
+		r, err := findRoot()
+		if err != nil {
+			return err
+		}
+		*root = r
+	}
+	if *docs == "" {
+		*docs = filepath.Join(*root, "docs")
+	}
+	if *out == "" {
+		*out = filepath.Join(*root, "bench", "out", "results.json")
+	}
+
+	if *render != "" {
+		b, err := os.ReadFile(*render)
+		if err != nil {
+			return err
+		}
+		var res report.Results
+		if err := json.Unmarshal(b, &res); err != nil {
+			return fmt.Errorf("%s: %w", *render, err)
+		}
+		return writeDocs(&res, *docs)
+	}
+
+	settings := report.Settings{
+		Rounds: *rounds, Duration: *duration, OpenDuration: *openDuration, Warmup: *warmup,
+		Conns: *conns, Rate: *rate, ColdStarts: *coldStarts, VariantTags: strings.Fields(*tags),
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := run.Run(ctx, run.Config{
+		Root: *root, Settings: settings, Command: command(settings),
+		Go: envString("GO", "go"), Node: envString("NODE", "node"), Log: os.Stderr,
+	})
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(*out, append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	if err := writeDocs(res, *docs); err != nil {
+		return err
+	}
+	for _, t := range res.Targets() {
+		verdict := "met"
+		if !t.Met() {
+			verdict = "MISSED"
+		}
+		fmt.Fprintf(os.Stderr, "%-34s %-8s goal %v %s, measured %.3g\n", t.Name, verdict, t.Goal, t.Unit, t.Measured)
+	}
+	fmt.Fprintf(os.Stderr, "took %v; wrote %s, %s and %s\n", res.Took.Round(time.Second),
+		filepath.Join(*docs, "benchmarks.md"), filepath.Join(*docs, "benchmarks.svg"), *out)
+	return nil
+}
+
+// writeDocs writes the chart and the document that shows it.
+func writeDocs(res *report.Results, dir string) error {
+	svg, err := res.Chart()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "benchmarks.svg"), svg, 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "benchmarks.md"), []byte(res.Markdown("benchmarks.svg")), 0o644)
+}
+
+// command is the run's command as a person would type it: make bench,
+// with the settings that differ from the defaults.
+func command(s report.Settings) string {
+	var env []string
+	add := func(name string, differs bool, value string) {
+		if differs {
+			env = append(env, name+"="+value)
+		}
+	}
+	add("ROUNDS", s.Rounds != defaultRounds, strconv.Itoa(s.Rounds))
+	add("DURATION", s.Duration != defaultDuration, s.Duration.String())
+	add("OPEN_DURATION", s.OpenDuration != defaultOpenDuration, s.OpenDuration.String())
+	add("CONNS", s.Conns != defaultConns, strconv.Itoa(s.Conns))
+	add("RATE", s.Rate != defaultRate, strconv.Itoa(s.Rate))
+	add("COLD_STARTS", s.ColdStarts != defaultColdStarts, strconv.Itoa(s.ColdStarts))
+	add("WARMUP", s.Warmup != defaultWarmup, s.Warmup.String())
+	add("HANDLER_TAGS", strings.Join(s.VariantTags, " ") != defaultTags, "'"+strings.Join(s.VariantTags, " ")+"'")
+	return strings.Join(append(env, "make bench"), " ")
+}
+
+// findRoot walks up from the working directory to the main module's
+// go.mod.
+func findRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err == nil && strings.HasPrefix(strings.TrimSpace(string(b)), "module github.com/entrafunc/entrafunc\n") {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("the main module (github.com/entrafunc/entrafunc) is not in the working directory or above it: pass -root")
+		}
+		dir = parent
+	}
+}
+
+func envString(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+func envInt(name string, def int, errs *[]error) int {
+	v := strings.TrimSpace(os.Getenv(name))
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		*errs = append(*errs, fmt.Errorf("%s=%q is not a whole number", name, v))
+		return def
+	}
+	return n
+}
+
+func envDuration(name string, def time.Duration, errs *[]error) time.Duration {
+	v := strings.TrimSpace(os.Getenv(name))
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		*errs = append(*errs, fmt.Errorf("%s=%q is not a duration such as 5s", name, v))
+		return def
+	}
+	return d
+}

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/entrafunc/entrafunc/bench/internal/report"
+)
+
+func TestCommand(t *testing.T) {
+	s := report.Settings{Rounds: defaultRounds, Duration: defaultDuration, OpenDuration: defaultOpenDuration, Warmup: defaultWarmup,
+		Conns: defaultConns, Rate: defaultRate, ColdStarts: defaultColdStarts, VariantTags: []string{defaultTags}}
+	if got := command(s); got != "make bench" {
+		t.Errorf("defaults: %q", got)
+	}
+	s.Rounds, s.Duration, s.VariantTags = 7, 2*time.Second, nil
+	if got := command(s); got != "ROUNDS=7 DURATION=2s HANDLER_TAGS='' make bench" {
+		t.Errorf("changed: %q", got)
+	}
+}
+
+func TestEnvSettings(t *testing.T) {
+	t.Setenv("ROUNDS", "3")
+	t.Setenv("DURATION", "nonsense")
+	var errs []error
+	if n := envInt("ROUNDS", 5, &errs); n != 3 || len(errs) != 0 {
+		t.Errorf("ROUNDS=3: %d %v", n, errs)
+	}
+	if d := envDuration("DURATION", time.Second, &errs); d != time.Second || len(errs) != 1 {
+		t.Errorf("DURATION=nonsense: %v %v", d, errs)
+	}
+	if err := mainErr([]string{"-render", "x"}); err == nil || !strings.Contains(err.Error(), "DURATION") {
+		t.Errorf("a bad setting does not stop the run: %v", err)
+	}
+}
+
+// TestSmoke runs the whole pipeline for real with tiny settings: builds,
+// npm ci, the issuer, every server's checks, one round, the documents,
+// and renders them again from the saved results.
+func TestSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs every server (-short skips)")
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "results.json")
+	err := mainErr([]string{"-rounds", "1", "-duration", "300ms", "-open-duration", "300ms", "-warmup", "0s",
+		"-rate", "200", "-conns", "4", "-docs", dir, "-json", out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res report.Results
+	if err := json.Unmarshal(b, &res); err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]bool{}
+	for _, s := range res.Servers {
+		keys[s.Key] = true
+		if s.Key != report.Ceiling && s.LogLines < s.Requests*99/100 {
+			t.Errorf("%s: %d log lines for %d requests", s.Name, s.LogLines, s.Requests)
+		}
+		if s.PeakRSSKB == 0 {
+			t.Errorf("%s: no RSS", s.Name)
+		}
+	}
+	for _, k := range []string{report.Ceiling, report.Handler, "handler-nocache", report.GoPeer, report.Node} {
+		if !keys[k] {
+			t.Errorf("no %s in the results", k)
+		}
+	}
+	for _, rd := range res.Rounds {
+		if rd.Requests == 0 || rd.Errors != 0 || rd.OpenOK != rd.OpenRequests || rd.OpenRequests == 0 || len(rd.ColdStarts) != 1 || rd.P99 == 0 || rd.OpenP99Sched < rd.OpenP99 {
+			t.Errorf("round %+v", rd)
+		}
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "benchmarks.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(md), "# Benchmarks") || !strings.Contains(string(md), "](benchmarks.svg)") || !strings.Contains(string(md), "## Targets") {
+		t.Errorf("benchmarks.md:\n%s", md)
+	}
+	svg, err := os.ReadFile(filepath.Join(dir, "benchmarks.svg"))
+	if err != nil || !strings.Contains(string(svg), "<svg") {
+		t.Fatalf("benchmarks.svg: %v", err)
+	}
+	again := filepath.Join(dir, "again")
+	if err := mainErr([]string{"-render", out, "-docs", again}); err != nil {
+		t.Fatal(err)
+	}
+	md2, err := os.ReadFile(filepath.Join(again, "benchmarks.md"))
+	if err != nil || string(md2) != string(md) {
+		t.Errorf("rendering the saved results again gives another document (%v)", err)
+	}
+}
