@@ -94,11 +94,9 @@ fuzz:
 	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzParseClientPrincipal$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./auth
 	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzHelloBody$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./api
 	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzInvoke$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./api
-	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzAppendString$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/logjson
-	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzMatchesJSONHandler$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/logjson
 
 # The authenticated Hello over HTTP on loopback, in one run: a bare net/http
-# ceiling, this handler (cache on, off, and -tags stdslog), a Go peer (chi +
+# ceiling, this handler (verified-token cache on and off), a Go peer (chi +
 # golang-jwt + keyfunc) and a Node.js peer (express + jose); closed and open
 # loop, cold start, RSS, in interleaved rounds with medians. Writes
 # docs/benchmarks.md and docs/benchmarks.svg. bench/ is a module of its own

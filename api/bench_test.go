@@ -12,7 +12,6 @@ import (
 
 	"github.com/entrafunc/entrafunc/auth"
 	"github.com/entrafunc/entrafunc/internal/logbuf"
-	"github.com/entrafunc/entrafunc/internal/logjson"
 )
 
 // BenchmarkServer measures the request path in-process: a bare net/http
@@ -35,7 +34,7 @@ func BenchmarkServer(b *testing.B) {
 	}
 	lw := logbuf.New(io.Discard, 100*time.Millisecond)
 	defer lw.Close()
-	logger := slog.New(logjson.New(lw, nil))
+	logger := slog.New(slog.NewJSONHandler(lw, nil))
 	server := func(cacheSize int) http.Handler {
 		v, err := auth.NewVerifier(auth.Config{TenantID: auth.DevTenantID, Audiences: []string{auth.DevAudience}, CacheSize: cacheSize}, keys)
 		if err != nil {

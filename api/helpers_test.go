@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/entrafunc/entrafunc/auth"
-	"github.com/entrafunc/entrafunc/internal/logjson"
 )
 
 // Bearer tokens the fake authenticator knows. Each is distinctive so that a
@@ -98,7 +97,7 @@ func newFixture(t testing.TB, edit func(*Options)) *fixture {
 	t.Helper()
 	var logs bytes.Buffer
 	o := Options{
-		Logger:        slog.New(logjson.New(&logs, nil)),
+		Logger:        slog.New(slog.NewJSONHandler(&logs, nil)),
 		Authenticator: auth.AuthenticatorFunc(fakeAuthenticate),
 		Policy:        auth.Policy{RequiredScopes: []string{requiredScope}},
 	}

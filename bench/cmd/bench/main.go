@@ -40,11 +40,22 @@ const (
 	defaultRate         = 2000
 	defaultColdStarts   = 1
 	defaultWarmup       = time.Second
-	defaultTags         = "stdslog"
+	defaultTags         = ""
 )
 
+// usageError is a mistake on the command line: exit 2, as Go commands do.
+type usageError struct{ error }
+
 func main() {
-	if err := mainErr(os.Args[1:]); err != nil {
+	err := mainErr(os.Args[1:])
+	var ue usageError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		// -h printed the flags; asking for help is not a failure.
+	case errors.As(err, &ue):
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	default:
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -66,13 +77,16 @@ func mainErr(args []string) error {
 	out := fs.String("json", "", "where the raw results go (default: ROOT/bench/out/results.json)")
 	render := fs.String("render", "", "write the documents from this saved results file instead of running")
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
 	}
 	if err := errors.Join(errs...); err != nil {
-		return err
+		return usageError{err}
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
+		return usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
 	}
 	if *root == "" {
 		r, err := findRoot()
