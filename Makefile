@@ -29,7 +29,7 @@ BUILD_ENV := CGO_ENABLED=0
 # builds without it outside a checkout.
 BUILD_FLAGS := -trimpath -buildvcs=auto
 
-.PHONY: all build dev test tools tools-go check-fmt vet unit fuzz bench bench-go bench-http bench-test package publish clean
+.PHONY: all build dev test tools tools-go check-fmt vet unit fuzz bench bench-go bench-http bench-test soak package publish clean
 
 all: build
 
@@ -94,6 +94,16 @@ fuzz:
 	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzParseClientPrincipal$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./auth
 	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzHelloBody$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./api
 	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzInvoke$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./api
+	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzHelloQuery$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./api
+	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzBearerToken$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./auth
+	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzTokenHeader$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./auth
+
+# The resilience cases at length (make test runs them for seconds each):
+# 1,000 connections for 30 s, SIGTERM under load 20 times, the issuer down
+# for 30 s, a random-kid flood. About 5 minutes; the test process holds the
+# handler's log in memory (about 1 GB at peak).
+soak:
+	$(HOST_ENV) ENTRAFUNC_SOAK=1 $(GO) test -count=1 -timeout 30m -run '^TestResilience' -v ./e2e
 
 # The authenticated Hello over HTTP on loopback, in one run: a bare net/http
 # ceiling, this handler (verified-token cache on and off), a Go peer (chi +

@@ -5,11 +5,14 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/entrafunc/entrafunc/internal/entratest"
 )
 
 // countingKeys counts key lookups and lets a test change the generation.
@@ -31,13 +34,13 @@ func (c *countingKeys) Generation() uint64             { return c.gen.Load() }
 func (c *countingKeys) Wait(ctx context.Context) error { return c.inner.Wait(ctx) }
 func (c *countingKeys) Issuers() []string              { return c.inner.Issuers() }
 
-func newCachedVerifier(t *testing.T, f *fakeEntra, clk *clock, size int) (*Verifier, *countingKeys) {
+func newCachedVerifier(t *testing.T, is *entratest.Issuer, clk *clock, size int) (*Verifier, *countingKeys) {
 	t.Helper()
-	k, _, _ := newTestKeys(t, f, nil)
+	k, _, _ := newTestKeys(t, is, nil)
 	runKeys(t, k)
 	ck := &countingKeys{inner: k}
-	v, err := NewVerifier(Config{TenantID: keysTenant, Audiences: []string{"api://x"}, Now: clk.Now, CacheSize: size,
-		Issuers: []string{"https://login.microsoftonline.com/" + keysTenant + "/v2.0"}}, ck)
+	v, err := NewVerifier(Config{TenantID: keysTenant, Audiences: []string{is.ClientID()}, Now: clk.Now, CacheSize: size,
+		Issuers: []string{is.IssuerURL(entratest.V2)}}, ck)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,11 +48,10 @@ func newCachedVerifier(t *testing.T, f *fakeEntra, clk *clock, size int) (*Verif
 }
 
 func TestVerifierCache(t *testing.T) {
-	f := newFakeEntra(t)
-	f.publish("k1")
+	is := newEntra(t, "k1")
 	clk := &clock{now: time.Now()}
-	v, ck := newCachedVerifier(t, f, clk, 0)
-	tok := f.token("k1")
+	v, ck := newCachedVerifier(t, is, clk, 0)
+	tok := tokenFor(is, "k1")
 
 	p1, err := v.Verify(context.Background(), tok)
 	if err != nil {
@@ -87,10 +89,9 @@ func TestVerifierCache(t *testing.T) {
 }
 
 func TestVerifierCacheDisabled(t *testing.T) {
-	f := newFakeEntra(t)
-	f.publish("k1")
-	v, ck := newCachedVerifier(t, f, &clock{now: time.Now()}, -1)
-	tok := f.token("k1")
+	is := newEntra(t, "k1")
+	v, ck := newCachedVerifier(t, is, &clock{now: time.Now()}, -1)
+	tok := tokenFor(is, "k1")
 	for range 3 {
 		if _, err := v.Verify(context.Background(), tok); err != nil {
 			t.Fatal(err)
@@ -136,5 +137,97 @@ func TestTokenCacheIsBounded(t *testing.T) {
 	}
 	if _, ok := c.get(key(9999), 1, now); ok {
 		t.Fatal("an entry of another key generation was returned")
+	}
+}
+
+// TestVerifierCacheBoundUnderConcurrentFlood: distinct valid tokens from
+// many goroutines at once keep the real verifier's cache within CacheSize
+// at every moment, while tokens seen again are still served from it.
+//
+// This is tested here, in-process, rather than end to end: the cache has
+// no view from outside the handler (no metric, no log line), and adding
+// one only for a test would be a feature nobody else uses. The e2e tests
+// bound the handler's memory as a whole instead.
+func TestVerifierCacheBoundUnderConcurrentFlood(t *testing.T) {
+	t.Parallel()
+	const (
+		size    = 100
+		tokens  = 4 * size // each half of the cache turns over several times
+		workers = 16
+	)
+	keys := &countingKeys{inner: testKeySource(t)}
+	cfg := testConfig()
+	cfg.CacheSize = size
+	v, err := NewVerifier(cfg, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Signed on every core: an RS256 signature costs milliseconds under
+	// the race detector.
+	toks := make([]string, tokens)
+	var signing sync.WaitGroup
+	for w := range workers {
+		signing.Add(1)
+		go func() {
+			defer signing.Done()
+			for i := w; i < tokens; i += workers {
+				toks[i] = signRS256(t, claimsWith(v2Claims(), "uti", fmt.Sprintf("flood-%d", i)))
+			}
+		}()
+	}
+	signing.Wait()
+
+	var most atomic.Int64
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		for {
+			n := int64(v.cache.len())
+			if n > most.Load() {
+				most.Store(n)
+			}
+			select {
+			case <-stop:
+				return
+			default:
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	var calls atomic.Int64
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Each worker starts elsewhere in the list, and sends each
+			// token twice in a row, as a connector reuses one: puts and
+			// hits, promotions and turnovers interleave across workers.
+			for k := range tokens {
+				tok := toks[(w*tokens/workers+k)%tokens]
+				for range 2 {
+					calls.Add(1)
+					if _, err := v.Verify(context.Background(), tok); err != nil {
+						t.Errorf("Verify: %v", err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	<-sampled
+
+	n := v.cache.len()
+	t.Logf("%d calls with %d distinct tokens: %d RSA verifications, at most %d entries seen, %d at the end", calls.Load(), tokens, keys.lookups.Load(), most.Load(), n)
+	if m := most.Load(); m > size {
+		t.Errorf("the cache held %d entries at one point, over its bound of %d", m, size)
+	}
+	if n > size || n == 0 {
+		t.Errorf("the cache holds %d entries at the end, want 1 to %d", n, size)
+	}
+	if l := keys.lookups.Load(); l >= calls.Load() {
+		t.Errorf("%d key lookups for %d calls: the cache served none", l, calls.Load())
 	}
 }

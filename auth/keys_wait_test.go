@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/entrafunc/entrafunc/internal/entratest"
 )
 
 // These tests cover the cold start: a request that needs keys which have
@@ -17,15 +19,14 @@ import (
 // ErrUnavailable. Time bounds in assertions are generous on purpose; what
 // they check is "waited and succeeded" or "gave up instead of hanging".
 
-// holdKeys makes the fake issuer's key set requests wait until the
-// returned function is called.
-func holdKeys(f *fakeEntra) (release func()) {
-	gate := make(chan struct{})
-	f.mu.Lock()
-	f.delay = gate
-	f.mu.Unlock()
+// holdKeys makes the issuer hold its key set requests (the metadata
+// still answers) until the returned function is called, or the issuer
+// closes at the end of the test.
+func holdKeys(t *testing.T, is *entratest.Issuer) (release func()) {
+	t.Helper()
+	setOutage(t, is, entratest.Hang, entratest.Keys)
 	var once sync.Once
-	return func() { once.Do(func() { close(gate) }) }
+	return func() { once.Do(func() { setOutage(t, is, entratest.Up) }) }
 }
 
 func startRun(t *testing.T, k *EntraKeys) {
@@ -45,13 +46,12 @@ func TestEntraKeysWaitForTheFirstLoad(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			f := newFakeEntra(t)
-			f.publish("k1")
-			release := holdKeys(f)
+			is := newEntra(t, "k1")
+			release := holdKeys(t, is)
 			defer release()
-			k, v, _ := newTestKeys(t, f, func(c *EntraKeysConfig) { c.FirstLoadWait = 10 * time.Second })
+			k, v, _ := newTestKeys(t, is, func(c *EntraKeysConfig) { c.FirstLoadWait = 10 * time.Second })
 			startRun(t, k)
-			tok := f.token("k1")
+			tok := tokenFor(is, "k1")
 			errs := make(chan error, c.callers)
 			for range c.callers {
 				go func() {
@@ -69,7 +69,7 @@ func TestEntraKeysWaitForTheFirstLoad(t *testing.T) {
 					t.Errorf("a caller waiting for the first load: %v, want success", err)
 				}
 			}
-			if n := f.jwksGets.Load(); n != 2 {
+			if n := is.JWKSFetches(); n != 2 {
 				t.Errorf("%d key set GETs for %d callers, want 2 (one load of the v2 and v1 sets)", n, c.callers)
 			}
 		})
@@ -96,16 +96,16 @@ func TestEntraKeysWaitIsBounded(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			f := newFakeEntra(t)
-			f.publish("k1")
-			release := holdKeys(f) // the issuer never answers during the test
+			is := newEntra(t, "k1")
+			release := holdKeys(t, is) // the issuer never answers during the test
 			defer release()
-			k, v, _ := newTestKeys(t, f, func(cfg *EntraKeysConfig) { cfg.FirstLoadWait = c.wait })
+			k, v, _ := newTestKeys(t, is, func(cfg *EntraKeysConfig) { cfg.FirstLoadWait = c.wait })
 			startRun(t, k)
 			ctx, cancel := c.ctx()
 			defer cancel()
+			tok := tokenFor(is, "k1")
 			start := time.Now()
-			_, err := v.Verify(ctx, f.token("k1"))
+			_, err := v.Verify(ctx, tok)
 			took := time.Since(start)
 			if !errors.Is(err, ErrUnavailable) || errors.Is(err, ErrInvalidToken) {
 				t.Fatalf("%v, want ErrUnavailable only", err)
@@ -135,16 +135,16 @@ func TestEntraKeysWaitAcrossAFailedFirstLoad(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			f := newFakeEntra(t)
-			f.publish("k1")
-			f.setFail(true)
-			k, v, _ := newTestKeys(t, f, func(cfg *EntraKeysConfig) {
+			is := newEntra(t, "k1")
+			setOutage(t, is, entratest.Fail)
+			k, v, _ := newTestKeys(t, is, func(cfg *EntraKeysConfig) {
 				cfg.FirstLoadWait = 10 * time.Second
 				cfg.RetryMin, cfg.RetryMax = c.retryMin, c.retryMin
 			})
 			startRun(t, k)
 			waitFor(t, "the first load to fail", func() bool { return k.Loads() >= 1 })
-			f.setFail(false)
+			setOutage(t, is, entratest.Up)
+			tok := tokenFor(is, "k1")
 			if c.wantOK {
 				// The callers arrive between the failed load and its
 				// retry, when no load runs: they wait for the retry and
@@ -153,7 +153,7 @@ func TestEntraKeysWaitAcrossAFailedFirstLoad(t *testing.T) {
 				errs := make(chan error, callers)
 				for range callers {
 					go func() {
-						_, err := v.Verify(context.Background(), f.token("k1"))
+						_, err := v.Verify(context.Background(), tok)
 						errs <- err
 					}()
 				}
@@ -162,14 +162,15 @@ func TestEntraKeysWaitAcrossAFailedFirstLoad(t *testing.T) {
 						t.Fatalf("%v, want the retry's success", err)
 					}
 				}
-				if n, gets := k.Loads(), f.jwksGets.Load(); n != 2 || gets != 2 {
+				if n, gets := k.Loads(), is.JWKSFetches(); n != 2 || gets != 2 {
 					t.Errorf("%d loads and %d key set GETs for %d callers, want the failed load and one retry (2, 2)", n, gets, callers)
 				}
 				return
 			}
 			start := time.Now()
-			_, err := v.Verify(context.Background(), f.token("k1"))
-			if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), c.wantWhy) || !strings.Contains(err.Error(), "status 500") {
+			_, err := v.Verify(context.Background(), tok)
+			// The last failure is Entra's own words for an outage.
+			if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), c.wantWhy) || !strings.Contains(err.Error(), "status 503: temporarily_unavailable") {
 				t.Fatalf("%v, want ErrUnavailable naming the next try and the last failure", err)
 			}
 			if took := time.Since(start); took > 5*time.Second {
@@ -183,17 +184,17 @@ func TestEntraKeysWaitAcrossAFailedFirstLoad(t *testing.T) {
 // request waiting for the first one is answered at once instead of at
 // the end of its wait, which could outlast the server's drain.
 func TestEntraKeysWaitEndsWhenRunDoes(t *testing.T) {
-	f := newFakeEntra(t)
-	f.publish("k1")
-	release := holdKeys(f)
+	is := newEntra(t, "k1")
+	release := holdKeys(t, is)
 	defer release()
-	k, v, _ := newTestKeys(t, f, func(c *EntraKeysConfig) { c.FirstLoadWait = time.Minute })
+	k, v, _ := newTestKeys(t, is, func(c *EntraKeysConfig) { c.FirstLoadWait = time.Minute })
 	ctx, cancel := context.WithCancel(context.Background())
 	ran := make(chan struct{})
 	go func() { k.Run(ctx); close(ran) }()
 	errc := make(chan error, 1)
+	tok := tokenFor(is, "k1")
 	go func() {
-		_, err := v.Verify(context.Background(), f.token("k1"))
+		_, err := v.Verify(context.Background(), tok)
 		errc <- err
 	}()
 	waitFor(t, "the caller to wait", func() bool { return k.waiting.Load() == 1 })
@@ -210,11 +211,10 @@ func TestEntraKeysWaitEndsWhenRunDoes(t *testing.T) {
 }
 
 func TestEntraKeysWaitReturnsAtOnceOnceLoaded(t *testing.T) {
-	f := newFakeEntra(t)
-	f.publish("k1")
-	k, _, _ := newTestKeys(t, f, nil)
+	is := newEntra(t, "k1")
+	k, _, _ := newTestKeys(t, is, nil)
 	runKeys(t, k)
-	f.setFail(true) // later failures keep the last good set: nobody waits again
+	setOutage(t, is, entratest.Fail) // later failures keep the last good set: nobody waits again
 	if err := k.Load(context.Background()); err == nil {
 		t.Fatal("load against a failing issuer succeeded")
 	}

@@ -2,17 +2,11 @@ package auth
 
 import (
 	"context"
-	"crypto/x509"
-	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"reflect"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -56,663 +50,87 @@ func rawPayload(t *testing.T, c jwt.MapClaims, extra ...string) string {
 
 const rawHeader = `{"alg":"RS256","typ":"JWT","kid":"` + testKID + `"}`
 
-func TestVerify(t *testing.T) {
-	t.Parallel()
-	trusted, attacker := testKeys(t)
-	enc := base64.RawURLEncoding
-
-	// The attacker serves its own key set. Nothing may ever fetch it.
-	var attackerHits atomic.Int32
-	attackerSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		attackerHits.Add(1)
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(jwksFor(&attacker.PublicKey, attackerKID))
-	}))
-	t.Cleanup(attackerSrv.Close)
-	attackerJWK := map[string]any{
-		"kty": "RSA", "use": "sig", "kid": attackerKID,
-		"n": enc.EncodeToString(attacker.PublicKey.N.Bytes()),
-		"e": "AQAB",
-	}
-
-	pubDER, err := x509.MarshalPKIXPublicKey(&trusted.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER})
-
-	valid := signRS256(t, v2Claims())
-	validParts := strings.Split(valid, ".")
-
-	fullExp := testNow.Add(30 * time.Minute)
-	full := claimsWith(v2Claims(),
-		"scp", "user_impersonation  Files.Read Mail.Send",
-		"roles", []string{"Task.Admin", "Task.Read"},
-		"groups", []string{"11b8475a-fb12-41aa-b1f6-8497c1b5385b", "3e28466f-c53d-46da-8b44-a4abc2ad4593"},
-		"upn", "ada-upn@contoso.example",
-		"unique_name", "ada-unique@contoso.example",
-		"appid", "ignored-when-azp-is-set",
-		"exp", fullExp.Unix(),
-	)
-
-	tampered := validParts[0] + "." +
-		enc.EncodeToString([]byte(rawPayload(t, claimsWith(v2Claims(), "oid", "00000000-0000-0000-0000-000000000bad")))) + "." +
-		validParts[2]
-
-	big := signRS256(t, claimsWith(v2Claims(), "pad", strings.Repeat("x", MaxAuthorizationBytes)))
-
-	type tc struct {
-		name   string
-		token  string
-		cfg    func(*Config)
-		noAlg  bool   // verify with a key set whose key has no "alg", like Entra's
-		reason string // "" means the token is accepted
-		check  func(t *testing.T, p *Principal)
-	}
-	cases := []tc{
-		{
-			name:  "valid v2 token",
-			token: signRS256(t, full),
-			check: func(t *testing.T, p *Principal) {
-				comparePrincipal(t, p, &Principal{
-					TenantID:     testTenant,
-					ObjectID:     testOID,
-					Name:         "Ada Lovelace",
-					Username:     "ada@contoso.example",
-					Scopes:       []string{"user_impersonation", "Files.Read", "Mail.Send"},
-					Roles:        []string{"Task.Admin", "Task.Read"},
-					Groups:       []string{"11b8475a-fb12-41aa-b1f6-8497c1b5385b", "3e28466f-c53d-46da-8b44-a4abc2ad4593"},
-					ClientAppID:  testClient,
-					TokenVersion: "2.0",
-					Source:       SourceJWT,
-					ExpiresAt:    fullExp,
-				})
-			},
-		},
-		{
-			name:  "valid v1 token",
-			token: signRS256(t, v1Claims()),
-			check: func(t *testing.T, p *Principal) {
-				comparePrincipal(t, p, &Principal{
-					TenantID:     testTenant,
-					ObjectID:     testOID,
-					Name:         "Ada Lovelace",
-					Username:     "ada-upn@contoso.example", // upn before unique_name
-					Scopes:       []string{"user_impersonation"},
-					Roles:        []string{},
-					Groups:       []string{},
-					ClientAppID:  testClient, // from appid
-					TokenVersion: "1.0",
-					Source:       SourceJWT,
-					ExpiresAt:    testNow.Add(time.Hour),
-				})
-			},
-		},
-		{
-			name:  "username from unique_name when nothing else",
-			token: signRS256(t, claimsWith(v1Claims(), "upn", nil)),
-			check: func(t *testing.T, p *Principal) {
-				if p.Username != "ada-unique@contoso.example" {
-					t.Errorf("Username = %q, want the unique_name", p.Username)
-				}
-			},
-		},
-		{
-			name:  "no user name claims at all",
-			token: signRS256(t, claimsWith(v2Claims(), "preferred_username", nil, "name", nil)),
-			check: func(t *testing.T, p *Principal) {
-				if p.Username != "" || p.Name != "" {
-					t.Errorf("Username, Name = %q, %q; want empty", p.Username, p.Name)
-				}
-			},
-		},
-		{
-			name:  "audience given as client id",
-			token: signRS256(t, claimsWith(v2Claims(), "aud", testAudGUID)),
-		},
-		{
-			name:  "tenant id compared case-insensitively",
-			token: signRS256(t, claimsWith(v2Claims(), "tid", strings.ToUpper(testTenant))),
-			check: func(t *testing.T, p *Principal) {
-				if p.TenantID != strings.ToUpper(testTenant) {
-					t.Errorf("TenantID = %q, want the token's value", p.TenantID)
-				}
-			},
-		},
-		{
-			name:  "source from config",
-			token: valid,
-			cfg:   func(c *Config) { c.Source = SourceDev },
-			check: func(t *testing.T, p *Principal) {
-				if p.Source != SourceDev {
-					t.Errorf("Source = %q, want %q", p.Source, SourceDev)
-				}
-			},
-		},
-		{
-			name: "app-only token verifies but is marked",
-			token: signRS256(t, jwt.MapClaims{
-				"aud": testAudGUID, "iss": v1Issuer(testTenant),
-				"iat": testNow.Unix(), "nbf": testNow.Unix(), "exp": testNow.Add(time.Hour).Unix(),
-				"appid": testClient, "appidacr": "1", "idtyp": "app",
-				"oid": testOID, "roles": []string{"Data.Read.All"},
-				"tid": testTenant, "ver": "1.0",
-			}),
-			check: func(t *testing.T, p *Principal) {
-				if !p.AppOnly {
-					t.Error("AppOnly = false, want true")
-				}
-				if p.Scopes == nil || len(p.Scopes) != 0 {
-					t.Errorf("Scopes = %#v, want an empty non-nil slice", p.Scopes)
-				}
-				if !reflect.DeepEqual(p.Roles, []string{"Data.Read.All"}) {
-					t.Errorf("Roles = %q", p.Roles)
-				}
-				if p.ClientAppID != testClient {
-					t.Errorf("ClientAppID = %q", p.ClientAppID)
-				}
-			},
-		},
-		{
-			name:  "delegated token is not app-only",
-			token: signRS256(t, claimsWith(v2Claims(), "idtyp", "user")),
-			check: func(t *testing.T, p *Principal) {
-				if p.AppOnly {
-					t.Error("AppOnly = true for idtyp=user")
-				}
-			},
-		},
-		{
-			name: "groups overage",
-			token: signRS256(t, claimsWith(v2Claims(),
-				"_claim_names", map[string]any{"groups": "src1"},
-				"_claim_sources", map[string]any{"src1": map[string]any{"endpoint": "https://graph.windows.net/x/users/y/getMemberObjects"}},
-			)),
-			check: func(t *testing.T, p *Principal) {
-				if !p.GroupsOverage {
-					t.Error("GroupsOverage = false, want true")
-				}
-				if p.Groups == nil || len(p.Groups) != 0 {
-					t.Errorf("Groups = %#v, want an empty non-nil slice", p.Groups)
-				}
-			},
-		},
-		{
-			name:  "claim names without groups is no overage",
-			token: signRS256(t, claimsWith(v2Claims(), "_claim_names", map[string]any{"other": "src1"})),
-			check: func(t *testing.T, p *Principal) {
-				if p.GroupsOverage {
-					t.Error("GroupsOverage = true, want false")
-				}
-			},
-		},
-
-		// Algorithms.
-		{
-			name:   "alg none",
-			token:  signToken(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, nil, v2Claims()),
-			reason: "algorithm",
-		},
-		{
-			name:   "alg NONE hand-made",
-			token:  enc.EncodeToString([]byte(`{"alg":"NONE","kid":"`+testKID+`"}`)) + "." + validParts[1] + ".",
-			reason: "algorithm",
-		},
-		{
-			name:   "HS256 with the PEM public key as secret",
-			token:  signToken(t, jwt.SigningMethodHS256, pubPEM, nil, v2Claims()),
-			reason: "algorithm",
-		},
-		{
-			name:   "HS256 with the DER public key as secret",
-			token:  signToken(t, jwt.SigningMethodHS256, pubDER, nil, v2Claims()),
-			reason: "algorithm",
-		},
-		{
-			name:   "RS384",
-			token:  signToken(t, jwt.SigningMethodRS384, trusted, nil, v2Claims()),
-			reason: "algorithm",
-		},
-		{
-			name:   "RS512",
-			token:  signToken(t, jwt.SigningMethodRS512, trusted, nil, v2Claims()),
-			reason: "algorithm",
-		},
-		{
-			name:   "PS256",
-			token:  signToken(t, jwt.SigningMethodPS256, trusted, nil, v2Claims()),
-			reason: "algorithm",
-		},
-		{
-			name:   "RS384 against keys without alg",
-			token:  signToken(t, jwt.SigningMethodRS384, trusted, nil, v2Claims()),
-			noAlg:  true,
-			reason: "algorithm",
-		},
-		{
-			name:   "PS256 against keys without alg",
-			token:  signToken(t, jwt.SigningMethodPS256, trusted, nil, v2Claims()),
-			noAlg:  true,
-			reason: "algorithm",
-		},
-		{
-			name:   "HS256 with the PEM public key against keys without alg",
-			token:  signToken(t, jwt.SigningMethodHS256, pubPEM, nil, v2Claims()),
-			noAlg:  true,
-			reason: "algorithm",
-		},
-		{
-			name:   "alg none against keys without alg",
-			token:  signToken(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, nil, v2Claims()),
-			noAlg:  true,
-			reason: "algorithm",
-		},
-		{
-			name:  "RS256 against keys without alg",
-			token: valid,
-			noAlg: true,
-		},
-		{
-			name:   "no alg header",
-			token:  signRaw(t, trusted, `{"typ":"JWT","kid":"`+testKID+`"}`, rawPayload(t, v2Claims())),
-			reason: "algorithm",
-		},
-
-		// Signatures and keys.
-		{
-			name:   "tampered payload",
-			token:  tampered,
-			reason: "signature",
-		},
-		{
-			name:   "empty signature",
-			token:  validParts[0] + "." + validParts[1] + ".",
-			reason: "signature",
-		},
-		{
-			name:   "signature of another token",
-			token:  validParts[0] + "." + validParts[1] + "." + strings.Split(signRS256(t, v1Claims()), ".")[2],
-			reason: "signature",
-		},
-		{
-			name:   "other key under the real kid",
-			token:  signToken(t, jwt.SigningMethodRS256, attacker, nil, v2Claims()),
-			reason: "signature",
-		},
-		{
-			name:   "other key without kid",
-			token:  signToken(t, jwt.SigningMethodRS256, attacker, map[string]any{"kid": nil}, v2Claims()),
-			reason: "header", // Entra always sends a kid: refused before any key is tried
-		},
-		{
-			name:   "trusted key without kid",
-			token:  signToken(t, jwt.SigningMethodRS256, trusted, map[string]any{"kid": nil}, v2Claims()),
-			reason: "header", // even signed by a trusted key: Entra always sends a kid
-		},
-		{
-			name:   "unknown kid",
-			token:  signToken(t, jwt.SigningMethodRS256, trusted, map[string]any{"kid": "no-such-key"}, v2Claims()),
-			reason: "unknown_key",
-		},
-		{
-			name:   "kid is not a string",
-			token:  signToken(t, jwt.SigningMethodRS256, trusted, map[string]any{"kid": 42}, v2Claims()),
-			reason: "unknown_key",
-		},
-		{
-			name: "jku x5u jwk headers with attacker kid",
-			token: signToken(t, jwt.SigningMethodRS256, attacker, map[string]any{
-				"kid": attackerKID, "jku": attackerSrv.URL, "x5u": attackerSrv.URL + "/cert.pem", "jwk": attackerJWK,
-			}, v2Claims()),
-			reason: "unknown_key",
-		},
-		{
-			name: "jku x5u jwk headers with the real kid",
-			token: signToken(t, jwt.SigningMethodRS256, attacker, map[string]any{
-				"jku": attackerSrv.URL, "x5u": attackerSrv.URL + "/cert.pem", "jwk": attackerJWK,
-			}, v2Claims()),
-			reason: "signature",
-		},
-		{
-			name: "jku x5u jwk headers without kid",
-			token: signToken(t, jwt.SigningMethodRS256, attacker, map[string]any{
-				"kid": nil, "jku": attackerSrv.URL, "x5u": attackerSrv.URL + "/cert.pem", "jwk": attackerJWK,
-			}, v2Claims()),
-			reason: "header",
-		},
-
-		// Time.
-		{
-			name:   "expired beyond the leeway",
-			token:  signRS256(t, claimsWith(v2Claims(), "exp", testNow.Add(-MaxLeeway-time.Second).Unix())),
-			reason: "expired",
-		},
-		{
-			name:   "expired exactly at the end of the leeway",
-			token:  signRS256(t, claimsWith(v2Claims(), "exp", testNow.Add(-MaxLeeway).Unix())),
-			reason: "expired",
-		},
-		{
-			name:  "expired within the leeway",
-			token: signRS256(t, claimsWith(v2Claims(), "exp", testNow.Add(-MaxLeeway+time.Second).Unix())),
-		},
-		{
-			name:   "expired beyond a configured shorter leeway",
-			token:  signRS256(t, claimsWith(v2Claims(), "exp", testNow.Add(-2*time.Minute).Unix())),
-			cfg:    func(c *Config) { c.Leeway = time.Minute },
-			reason: "expired",
-		},
-		{
-			name:   "not valid yet beyond the leeway",
-			token:  signRS256(t, claimsWith(v2Claims(), "nbf", testNow.Add(MaxLeeway+time.Second).Unix())),
-			reason: "not_yet_valid",
-		},
-		{
-			name:  "not valid yet within the leeway",
-			token: signRS256(t, claimsWith(v2Claims(), "nbf", testNow.Add(MaxLeeway-time.Second).Unix())),
-		},
-		{
-			name:   "missing exp",
-			token:  signRS256(t, claimsWith(v2Claims(), "exp", nil)),
-			reason: "missing_claim",
-		},
-		{
-			name:   "exp is a string",
-			token:  signRS256(t, claimsWith(v2Claims(), "exp", "tomorrow")),
-			reason: "malformed",
-		},
-
-		// Audience.
-		{
-			name:   "wrong audience",
-			token:  signRS256(t, claimsWith(v2Claims(), "aud", "api://someone-else")),
-			reason: "audience",
-		},
-		{
-			name:   "audience differs in case",
-			token:  signRS256(t, claimsWith(v2Claims(), "aud", strings.ToUpper(testAudience))),
-			reason: "audience",
-		},
-		{
-			name:   "audience with a trailing slash not configured",
-			token:  signRS256(t, claimsWith(v2Claims(), "aud", testAudience+"/")),
-			reason: "audience",
-		},
-		{
-			name:  "audience array containing an accepted one",
-			token: signRS256(t, claimsWith(v2Claims(), "aud", []string{"api://someone-else", testAudGUID})),
-		},
-		{
-			name:   "audience array without an accepted one",
-			token:  signRS256(t, claimsWith(v2Claims(), "aud", []string{"api://someone-else", "api://third"})),
-			reason: "audience",
-		},
-		{
-			name:   "missing audience",
-			token:  signRS256(t, claimsWith(v2Claims(), "aud", nil)),
-			reason: "missing_claim",
-		},
-
-		// Issuer and tenant.
-		{
-			name:   "foreign issuer",
-			token:  signRS256(t, claimsWith(v2Claims(), "iss", "https://evil.example/"+testTenant+"/v2.0")),
-			reason: "issuer",
-		},
-		{
-			name:   "v1 issuer of another tenant",
-			token:  signRS256(t, claimsWith(v1Claims(), "iss", v1Issuer(otherTenant))),
-			reason: "issuer",
-		},
-		{
-			name:   "v2 issuer of another tenant",
-			token:  signRS256(t, claimsWith(v2Claims(), "iss", v2Issuer(otherTenant))),
-			reason: "issuer",
-		},
-		{
-			name:   "templated common issuer",
-			token:  signRS256(t, claimsWith(v2Claims(), "iss", v2Issuer("{tenantid}"))),
-			reason: "issuer",
-		},
-		{
-			name:   "issuer without trailing slash",
-			token:  signRS256(t, claimsWith(v1Claims(), "iss", strings.TrimSuffix(v1Issuer(testTenant), "/"))),
-			reason: "issuer",
-		},
-		{
-			name:   "missing issuer",
-			token:  signRS256(t, claimsWith(v2Claims(), "iss", nil)),
-			reason: "issuer",
-		},
-		{
-			name:   "configured issuers replace the defaults",
-			token:  valid,
-			cfg:    func(c *Config) { c.Issuers = []string{"https://issuer.example/" + testTenant} },
-			reason: "issuer",
-		},
-		{
-			name:  "configured issuer accepted",
-			token: signRS256(t, claimsWith(v2Claims(), "iss", "https://issuer.example/"+testTenant)),
-			cfg:   func(c *Config) { c.Issuers = []string{"https://issuer.example/" + testTenant} },
-		},
-		{
-			name:   "tid of another tenant with our issuer",
-			token:  signRS256(t, claimsWith(v2Claims(), "tid", otherTenant)),
-			reason: "tenant",
-		},
-		{
-			name:   "missing tid",
-			token:  signRS256(t, claimsWith(v2Claims(), "tid", nil)),
-			reason: "tenant",
-		},
-
-		// Version and required claims.
-		{
-			name:   "version 3.0",
-			token:  signRS256(t, claimsWith(v2Claims(), "ver", "3.0")),
-			reason: "version",
-		},
-		{
-			name:   "version 2 without minor",
-			token:  signRS256(t, claimsWith(v2Claims(), "ver", "2")),
-			reason: "version",
-		},
-		{
-			name:   "missing version",
-			token:  signRS256(t, claimsWith(v2Claims(), "ver", nil)),
-			reason: "version",
-		},
-		{
-			name:   "missing oid",
-			token:  signRS256(t, claimsWith(v2Claims(), "oid", nil)),
-			reason: "missing_claim",
-		},
-		{
-			name:   "empty oid",
-			token:  signRS256(t, claimsWith(v2Claims(), "oid", "")),
-			reason: "missing_claim",
-		},
-
-		// Hand-written payloads.
-		{
-			name:  "hand-signed control token",
-			token: signRaw(t, trusted, rawHeader, rawPayload(t, v2Claims())),
-		},
-		{
-			name:   "case-variant duplicate tid and TID",
-			token:  signRaw(t, trusted, rawHeader, rawPayload(t, v2Claims(), `"TID":"`+otherTenant+`"`)),
-			reason: "duplicate_claim",
-		},
-		{
-			name:   "case-variant duplicate, variant first",
-			token:  signRaw(t, trusted, rawHeader, `{"Tid":"`+otherTenant+`",`+strings.TrimPrefix(rawPayload(t, v2Claims()), "{")),
-			reason: "duplicate_claim",
-		},
-		{
-			name:   "exact duplicate tid",
-			token:  signRaw(t, trusted, rawHeader, rawPayload(t, v2Claims(), `"tid":"`+otherTenant+`"`)),
-			reason: "duplicate_claim",
-		},
-		{
-			name:   "duplicate tid hidden by a JSON escape",
-			token:  signRaw(t, trusted, rawHeader, rawPayload(t, v2Claims(), `"t\u0069d":"`+otherTenant+`"`)),
-			reason: "duplicate_claim",
-		},
-		{
-			name:   "case-variant duplicate aud",
-			token:  signRaw(t, trusted, rawHeader, rawPayload(t, v2Claims(), `"AUD":"api://someone-else"`)),
-			reason: "duplicate_claim",
-		},
-		{
-			name:   "case-variant duplicate scp",
-			token:  signRaw(t, trusted, rawHeader, rawPayload(t, v2Claims(), `"Scp":"Directory.ReadWrite.All"`)),
-			reason: "duplicate_claim",
-		},
-		{
-			name:   "duplicate roles",
-			token:  signRaw(t, trusted, rawHeader, rawPayload(t, v2Claims(), `"roles":["a"]`, `"roles":["b"]`)),
-			reason: "duplicate_claim",
-		},
-		{
-			name:  "duplicate of a display claim is tolerated",
-			token: signRaw(t, trusted, rawHeader, rawPayload(t, v2Claims(), `"name":"Second Name"`)),
-			check: func(t *testing.T, p *Principal) {
-				if p.TenantID != testTenant {
-					t.Errorf("TenantID = %q", p.TenantID)
-				}
-			},
-		},
-		{
-			name:   "uppercase-only TID is not read as tid",
-			token:  signRaw(t, trusted, rawHeader, rawPayload(t, claimsWith(v2Claims(), "tid", nil), `"TID":"`+testTenant+`"`)),
-			reason: "tenant",
-		},
-		{
-			name:   "uppercase-only OID is not read as oid",
-			token:  signRaw(t, trusted, rawHeader, rawPayload(t, claimsWith(v2Claims(), "oid", nil), `"OID":"`+testOID+`"`)),
-			reason: "missing_claim",
-		},
-		{
-			name:   "payload is an array",
-			token:  signRaw(t, trusted, rawHeader, `[]`),
-			reason: "malformed",
-		},
-		{
-			name:   "payload is a string",
-			token:  signRaw(t, trusted, rawHeader, `"claims"`),
-			reason: "malformed",
-		},
-		{
-			name:   "payload is not JSON",
-			token:  signRaw(t, trusted, rawHeader, `{"tid":`),
-			reason: "malformed",
-		},
-		{
-			name:   "payload with trailing data",
-			token:  signRaw(t, trusted, rawHeader, rawPayload(t, v2Claims())+`{}`),
-			reason: "malformed",
-		},
-		{
-			name:   "scp is an array",
-			token:  signRaw(t, trusted, rawHeader, rawPayload(t, claimsWith(v2Claims(), "scp", nil), `"scp":["user_impersonation"]`)),
-			reason: "malformed",
-		},
-		{
-			name:   "tid is a number",
-			token:  signRaw(t, trusted, rawHeader, rawPayload(t, claimsWith(v2Claims(), "tid", nil), `"tid":42`)),
-			reason: "malformed",
-		},
-
-		// Shape.
-		{
-			name:   "five-part JWE-shaped token",
-			token:  "eyJhbGciOiJSU0EtT0FFUC0yNTYiLCJlbmMiOiJBMjU2R0NNIn0.a2V5.aXY.Y2lwaGVy.dGFn",
-			reason: "malformed",
-		},
-		{
-			name:   "valid token with two more parts",
-			token:  valid + ".YQ.Yg",
-			reason: "malformed",
-		},
-		{
-			name:   "signature not base64url",
-			token:  validParts[0] + "." + validParts[1] + ".not*base64",
-			reason: "malformed",
-		},
-		{
-			name:   "header not JSON",
-			token:  enc.EncodeToString([]byte(`{"alg":`)) + "." + validParts[1] + "." + validParts[2],
-			reason: "malformed",
-		},
-		{
-			name:   "token over 16 KiB",
-			token:  big,
-			reason: "malformed",
-		},
-	}
-	for i, g := range []string{
-		"", ".", "..", "...", "garbage", "a.b", "a.b.c", "eyJ.eyJ.sig",
-		"Bearer " + valid, " " + valid, valid + " ", "%%%.%%%.%%%", "\x00.\x00.\x00",
-		strings.Repeat(".", 100),
-	} {
-		cases = append(cases, tc{name: fmt.Sprintf("garbage %d", i), token: g, reason: "malformed"})
-	}
-
-	if len(big) <= MaxAuthorizationBytes {
-		t.Fatalf("oversized token is only %d bytes", len(big))
-	}
-
-	t.Run("cases", func(t *testing.T) {
-		for _, c := range cases {
-			t.Run(c.name, func(t *testing.T) {
-				t.Parallel()
-				v := newTestVerifier(t, c.cfg)
-				if c.noAlg {
-					v = newTestVerifierKeys(t, c.cfg, entraLikeKeys)
-				}
-				p, err := v.Verify(context.Background(), c.token)
-				if c.reason == "" {
-					if err != nil {
-						t.Fatalf("Verify: %v, want success", err)
-					}
-					if p == nil {
-						t.Fatal("Verify returned neither principal nor error")
-					}
-					if c.check != nil {
-						c.check(t, p)
-					}
-					return
-				}
-				if err == nil {
-					t.Fatalf("Verify accepted the token (principal %+v), want reason %q", p, c.reason)
-				}
-				if p != nil {
-					t.Errorf("Verify returned a principal with the error %v", err)
-				}
-				if got := tokenReason(t, err); got != c.reason {
-					t.Errorf("reason = %q, want %q (error: %v)", got, c.reason, err)
-				}
-				if got := Reason(err); got != c.reason {
-					t.Errorf("Reason(err) = %q, want %q", got, c.reason)
-				}
-			})
-		}
-	})
-	if n := attackerHits.Load(); n != 0 {
-		t.Errorf("the attacker's key server was fetched %d times", n)
-	}
+// verifyCase is one token and what Verify must make of it. Every table of
+// Verify cases is a []verifyCase, run by runVerifyCases: by concern,
+// verifier_sig_test.go (algorithms, signatures, keys),
+// verifier_claims_test.go (the principal, times, audience, issuer, tenant,
+// version, required and duplicate claims), verifier_shape_test.go
+// (malformed payloads and segments, size) and hardening_test.go (what
+// Entra never sends, and client values in errors).
+type verifyCase struct {
+	name   string
+	token  string
+	cfg    func(*Config)
+	noAlg  bool   // verify with a key set whose key has no "alg", like Entra's
+	reason string // "" means the token is accepted
+	// check judges an accepted token's principal.
+	check func(t *testing.T, p *Principal)
+	// checkErr judges a refusal's error beyond its reason.
+	checkErr func(t *testing.T, err error)
 }
 
-func TestVerifyDuplicateClaimWrapsSentinel(t *testing.T) {
-	t.Parallel()
-	trusted, _ := testKeys(t)
-	v := newTestVerifier(t, nil)
-	_, err := v.Verify(context.Background(), signRaw(t, trusted, rawHeader, rawPayload(t, v2Claims(), `"TID":"x"`)))
-	if !errors.Is(err, errDuplicateClaim) {
-		t.Fatalf("error %v does not wrap errDuplicateClaim", err)
-	}
-	if !strings.Contains(err.Error(), `"TID"`) {
-		t.Errorf("error %q does not name the duplicate claim", err)
+// lookupFree are the refusals decided from the token alone, before any
+// key is looked up: a forged token of that kind costs no RSA verification
+// (golang-jwt verifies only with a key its keyfunc returned).
+var lookupFree = map[string]bool{reasonHeader: true, reasonAlgorithm: true, reasonMalformed: true, reasonDuplicateClaim: true}
+
+// runVerifyCases runs each case in parallel, with a verifier of its own
+// (testConfig changed by cfg, the trusted key), and holds it to the
+// outcome: an accepted token gives a principal and no error; a refused
+// one gives exactly its reason, through TokenError and Reason alike, and
+// no principal. Every case also holds the verifier to its cost: one key
+// lookup for a token judged on its signature and claims, none for one
+// refused from its bytes alone.
+func runVerifyCases(t *testing.T, cases []verifyCase) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			source := testKeySource
+			if c.noAlg {
+				source = entraLikeKeys
+			}
+			keys := &countingKeys{}
+			v := newTestVerifierKeys(t, c.cfg, func(tb testing.TB) KeySet {
+				keys.inner = source(tb)
+				return keys
+			})
+			p, err := v.Verify(context.Background(), c.token)
+			wantLookups := int64(1)
+			if lookupFree[c.reason] {
+				wantLookups = 0
+			}
+			if n := keys.lookups.Load(); n != wantLookups {
+				t.Errorf("%d key lookups, want %d (reason %q)", n, wantLookups, c.reason)
+			}
+			if c.reason == "" {
+				if err != nil {
+					t.Fatalf("Verify: %v, want success", err)
+				}
+				if p == nil {
+					t.Fatal("Verify returned neither principal nor error")
+				}
+				if c.check != nil {
+					c.check(t, p)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Verify accepted the token (principal %+v), want reason %q", p, c.reason)
+			}
+			if p != nil {
+				t.Errorf("Verify returned a principal with the error %v", err)
+			}
+			if got := tokenReason(t, err); got != c.reason {
+				t.Errorf("reason = %q, want %q (error: %.300v)", got, c.reason, err)
+			}
+			if got := Reason(err); got != c.reason {
+				t.Errorf("Reason(err) = %q, want %q", got, c.reason)
+			}
+			if c.checkErr != nil {
+				c.checkErr(t, err)
+			}
+		})
 	}
 }
 
@@ -926,47 +344,6 @@ func TestTokenErrorText(t *testing.T) {
 	}
 	if got := (&TokenError{Reason: "expired"}).Error(); got != "auth: invalid token: expired" {
 		t.Errorf("Error() without cause = %q", got)
-	}
-}
-
-// tokenOfLength returns a token signed by the trusted key that is exactly n
-// bytes long, padding a header member and a claim.
-func tokenOfLength(t *testing.T, n int) string {
-	t.Helper()
-	trusted, _ := testKeys(t)
-	for h := 0; h < 4; h++ {
-		header := `{"alg":"RS256","typ":"JWT","kid":"` + testKID + `","x":"` + strings.Repeat("h", h) + `"}`
-		for lo, hi := 0, n; lo <= hi; {
-			pad := (lo + hi) / 2
-			tok := signRaw(t, trusted, header, rawPayload(t, claimsWith(v2Claims(), "pad", strings.Repeat("p", pad))))
-			switch {
-			case len(tok) == n:
-				return tok
-			case len(tok) < n:
-				lo = pad + 1
-			default:
-				hi = pad - 1
-			}
-		}
-	}
-	t.Fatalf("no token of length %d", n)
-	return ""
-}
-
-func TestVerifySizeLimit(t *testing.T) {
-	t.Parallel()
-	v := newTestVerifier(t, nil)
-	atLimit := tokenOfLength(t, MaxAuthorizationBytes)
-	if _, err := v.Verify(context.Background(), atLimit); err != nil {
-		t.Errorf("token of exactly %d bytes: %v", len(atLimit), err)
-	}
-	over := tokenOfLength(t, MaxAuthorizationBytes+1)
-	_, err := v.Verify(context.Background(), over)
-	if err == nil {
-		t.Fatalf("token of %d bytes accepted", len(over))
-	}
-	if got := tokenReason(t, err); got != "malformed" {
-		t.Errorf("reason = %q, want malformed", got)
 	}
 }
 

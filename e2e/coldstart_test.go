@@ -3,11 +3,12 @@ package e2e
 import (
 	"encoding/json"
 	"maps"
-	"net"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/entrafunc/entrafunc/internal/entratest"
 )
 
 // The cold start: the host starts the handler, polls GET / until it
@@ -20,11 +21,11 @@ import (
 // coldStartModes are the modes that need the tenant's keys to answer.
 var coldStartModes = []struct {
 	name    string
-	env     func(is *issuer) map[string]string
+	env     func(is *entratest.Issuer) map[string]string
 	headers func(tok string, claims map[string]any) map[string][]string
 }{
 	{"jwt", jwtEnv, func(tok string, _ map[string]any) map[string][]string { return bearer(tok) }},
-	{"easyauth with AUTH_EASYAUTH_VERIFY_TOKEN", func(is *issuer) map[string]string {
+	{"easyauth with AUTH_EASYAUTH_VERIFY_TOKEN", func(is *entratest.Issuer) map[string]string {
 		env := jwtEnv(is)
 		delete(env, "AUTH_MODE")
 		env["AUTH_EASYAUTH_VERIFY_TOKEN"] = "true"
@@ -42,13 +43,11 @@ func TestColdStartFirstRequestWaitsForTheKeys(t *testing.T) {
 		for _, latency := range []time.Duration{20 * time.Millisecond, 150 * time.Millisecond} {
 			t.Run(mode.name+"/issuer "+latency.String()+" away", func(t *testing.T) {
 				is := newIssuer(t, e2eTenant)
-				is.publish("k1")
-				is.latency.Store(int64(latency))
-				is.start("127.0.0.1:0")
+				is.SetLatency(latency)
 				claims := v2Claims(e2eTenant)
-				tok := is.sign("k1", claims)
+				tok := is.Sign("k1", claims)
 				for i := range coldStarts {
-					md, jwks := is.mdGets.Load(), is.jwksGets.Load()
+					md, jwks := is.MetadataFetches(), is.JWKSFetches()
 					p := start(t, mode.env(is))
 					got := p.do(request{method: "POST", path: "/api/Hello", headers: mode.headers(tok, claims), body: `{"name": "Marc"}`})
 					if got.status != 200 || got.body != helloMarc {
@@ -57,7 +56,7 @@ func TestColdStartFirstRequestWaitsForTheKeys(t *testing.T) {
 					if code := p.stop(); code != 0 {
 						t.Fatalf("cold start %d: exit %d", i+1, code)
 					}
-					if dm, dj := is.mdGets.Load()-md, is.jwksGets.Load()-jwks; dm != 2 || dj != 2 {
+					if dm, dj := is.MetadataFetches()-md, is.JWKSFetches()-jwks; dm != 2 || dj != 2 {
 						t.Errorf("cold start %d: %d metadata and %d key set GETs, want 2 and 2 (one load)", i+1, dm, dj)
 					}
 				}
@@ -69,14 +68,12 @@ func TestColdStartFirstRequestWaitsForTheKeys(t *testing.T) {
 func TestColdStartConcurrentFirstCallersShareOneLoad(t *testing.T) {
 	const callers = 20
 	is := newIssuer(t, e2eTenant)
-	is.publish("k1")
-	is.latency.Store(int64(150 * time.Millisecond))
-	is.start("127.0.0.1:0")
+	is.SetLatency(150 * time.Millisecond)
 	p := start(t, jwtEnv(is))
 	// Distinct tokens, so that no caller is answered from the token cache.
 	toks := make([]string, callers)
 	for i := range toks {
-		toks[i] = is.sign("k1", with(v2Claims(e2eTenant), "uti", "cold"+string(rune('a'+i))))
+		toks[i] = is.Sign("k1", with(v2Claims(e2eTenant), "uti", "cold"+string(rune('a'+i))))
 	}
 	var wg sync.WaitGroup
 	got := make([]response, callers)
@@ -93,7 +90,7 @@ func TestColdStartConcurrentFirstCallersShareOneLoad(t *testing.T) {
 			t.Errorf("caller %d: %d %q, want 200", i, r.status, r.body)
 		}
 	}
-	if md, jwks := is.mdGets.Load(), is.jwksGets.Load(); md != 2 || jwks != 2 {
+	if md, jwks := is.MetadataFetches(), is.JWKSFetches(); md != 2 || jwks != 2 {
 		t.Errorf("%d metadata and %d key set GETs for %d callers, want 2 and 2 (one load between them)", md, jwks, callers)
 	}
 }
@@ -106,20 +103,17 @@ func TestColdStartConcurrentFirstCallersShareOneLoad(t *testing.T) {
 func TestColdStartIssuerDown(t *testing.T) {
 	const wait = 2 * time.Second
 	const margin = 3 * time.Second
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	is := newIssuer(t, e2eTenant)
+	// Connections are refused, as for an unreachable host, until the
+	// outage ends; the address stays the issuer's.
+	if err := is.SetOutage(entratest.Refuse); err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	ln.Close() // nothing listens there until the issuer starts
-	is := newIssuer(t, e2eTenant)
-	is.publish("k1")
-	is.base = "http://" + addr
 	env := jwtEnv(is)
 	env["AUTH_KEYS_WAIT"] = wait.String()
 
 	p := start(t, env)
-	tok := is.sign("k1", v2Claims(e2eTenant))
+	tok := is.Sign("k1", v2Claims(e2eTenant))
 	for _, tok := range []string{tok, "garbage", "eyJhbGciOiJub25lIn0.e30."} {
 		began := time.Now()
 		got := p.do(request{method: "GET", path: "/api/Hello?name=Marc", headers: bearer(tok)})
@@ -149,7 +143,9 @@ func TestColdStartIssuerDown(t *testing.T) {
 		t.Errorf("a call without a token took %v while the keys load; it needs no keys", took)
 	}
 
-	is.start(addr)
+	if err := is.SetOutage(entratest.Up); err != nil {
+		t.Fatal(err)
+	}
 	p.waitStatus(request{method: "GET", path: "/api/Hello?name=Marc", headers: bearer(tok)}, 200, 30*time.Second)
 	if !strings.Contains(p.stdout.String(), "signing keys: load failed") {
 		t.Error("the failed loads were not logged")
@@ -160,19 +156,14 @@ func TestColdStartIssuerDown(t *testing.T) {
 // keys that never came answers it 503 at once and exits 0, however long
 // AUTH_KEYS_WAIT is: no load is coming once the handler stops.
 func TestColdStartShutdownReleasesWaiters(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	is := newIssuer(t, e2eTenant)
+	if err := is.SetOutage(entratest.Refuse); err != nil { // the issuer never answers
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	ln.Close() // the issuer never answers
-	is := newIssuer(t, e2eTenant)
-	is.publish("k1")
-	is.base = "http://" + addr
 	env := jwtEnv(is)
 	env["AUTH_KEYS_WAIT"] = "30s"
 	p := start(t, env)
-	tok := is.sign("k1", v2Claims(e2eTenant))
+	tok := is.Sign("k1", v2Claims(e2eTenant))
 	got := make(chan response, 1)
 	go func() { got <- p.do(request{method: "GET", path: "/api/Hello?name=Marc", headers: bearer(tok)}) }()
 	time.Sleep(500 * time.Millisecond) // the request is waiting for the keys

@@ -154,9 +154,7 @@ func TestEasyAuthMode(t *testing.T) {
 // where the platform does not guarantee it, gets 401.
 func TestForgedPrincipalIgnoredWhereTheGateIsClosed(t *testing.T) {
 	is := newIssuer(t, fixtureTenant)
-	is.publish("k1")
-	is.start("127.0.0.1:0")
-	base := map[string]string{"AUTH_TENANT_ID": fixtureTenant, "AUTH_AUDIENCES": fixtureAudience, "AUTH_AUTHORITY": is.base}
+	base := map[string]string{"AUTH_TENANT_ID": fixtureTenant, "AUTH_AUDIENCES": fixtureAudience, "AUTH_AUTHORITY": is.URL()}
 	cases := []struct {
 		name string
 		env  map[string]string
@@ -279,8 +277,6 @@ func easyAuthPrincipal(c jwt.MapClaims) string {
 // the same decision.
 func TestParity(t *testing.T) {
 	is := newIssuer(t, e2eTenant)
-	is.publish("k1")
-	is.start("127.0.0.1:0")
 	policy := map[string]string{"AUTH_ALLOWED_CLIENT_APPS": connectorAppID}
 	jwtEnv := jwtEnv(is)
 	maps.Copy(jwtEnv, policy)
@@ -288,7 +284,7 @@ func TestParity(t *testing.T) {
 	eaEnv := gateOpen(map[string]string{"AUTH_TENANT_ID": e2eTenant, "AUTH_AUDIENCES": jwtEnv["AUTH_AUDIENCES"]})
 	maps.Copy(eaEnv, policy)
 	eaP := start(t, eaEnv)
-	jwtP.waitStatus(request{method: "GET", path: "/api/Me", headers: bearer(is.sign("k1", v2Claims(e2eTenant)))}, 200, 30*time.Second)
+	jwtP.waitStatus(request{method: "GET", path: "/api/Me", headers: bearer(is.Sign("k1", v2Claims(e2eTenant)))}, 200, 30*time.Second)
 
 	identities := []struct {
 		name   string
@@ -304,7 +300,7 @@ func TestParity(t *testing.T) {
 	}
 	for _, id := range identities {
 		t.Run(id.name, func(t *testing.T) {
-			tok := is.sign("k1", id.claims)
+			tok := is.Sign("k1", id.claims)
 			asToken := bearer(tok)
 			asPrincipal := map[string][]string{"X-MS-CLIENT-PRINCIPAL": {easyAuthPrincipal(id.claims)}, "X-MS-CLIENT-PRINCIPAL-IDP": {"aad"}}
 			type outcome struct {
@@ -357,15 +353,13 @@ func TestParity(t *testing.T) {
 // are the ones judged.
 func TestEasyAuthVerifyToken(t *testing.T) {
 	is := newIssuer(t, e2eTenant)
-	is.publish("k1")
-	is.start("127.0.0.1:0")
 	env := jwtEnv(is)
 	delete(env, "AUTH_MODE")
 	env["AUTH_EASYAUTH_VERIFY_TOKEN"] = "true"
 	p := start(t, gateOpen(env))
 
 	claims := v2Claims(e2eTenant)
-	tok := is.sign("k1", claims)
+	tok := is.Sign("k1", claims)
 	principal := map[string][]string{"X-MS-CLIENT-PRINCIPAL": {easyAuthPrincipal(claims)}, "X-MS-CLIENT-PRINCIPAL-IDP": {"aad"}}
 	withToken := maps.Clone(principal)
 	withToken["Authorization"] = []string{"Bearer " + tok}
@@ -380,13 +374,13 @@ func TestEasyAuthVerifyToken(t *testing.T) {
 		t.Errorf("principal without a token: %d %s", got.status, got.body)
 	}
 	otherUser := maps.Clone(principal)
-	otherUser["Authorization"] = []string{"Bearer " + is.sign("k1", with(claims, "oid", "0a0b0c0d-0000-4000-8000-00000000beef"))}
+	otherUser["Authorization"] = []string{"Bearer " + is.Sign("k1", with(claims, "oid", "0a0b0c0d-0000-4000-8000-00000000beef"))}
 	if got := p.do(request{method: "GET", path: "/api/Hello", headers: otherUser}); got.status != 401 {
 		t.Errorf("token of another user: %d %s", got.status, got.body)
 	}
 	// A header that adds the scope to a token without it adds nothing.
 	noScope := with(claims, "scp", "User.Read")
-	forged := map[string][]string{"X-MS-CLIENT-PRINCIPAL": {easyAuthPrincipal(claims)}, "X-MS-CLIENT-PRINCIPAL-IDP": {"aad"}, "Authorization": {"Bearer " + is.sign("k1", noScope)}}
+	forged := map[string][]string{"X-MS-CLIENT-PRINCIPAL": {easyAuthPrincipal(claims)}, "X-MS-CLIENT-PRINCIPAL-IDP": {"aad"}, "Authorization": {"Bearer " + is.Sign("k1", noScope)}}
 	if got := p.do(request{method: "GET", path: "/api/Hello", headers: forged}); got.status != 403 || !strings.Contains(got.body, "insufficient_scope") {
 		t.Errorf("header claiming a scope the token lacks: %d %s", got.status, got.body)
 	}

@@ -15,11 +15,9 @@ import (
 // v1 and v2 tokens shaped like Entra's, and every refusal the API owes.
 func TestJWTMode(t *testing.T) {
 	is := newIssuer(t, e2eTenant)
-	is.publish("k1")
-	is.start("127.0.0.1:0")
 	p := start(t, jwtEnv(is))
 
-	v2 := is.sign("k1", v2Claims(e2eTenant))
+	v2 := is.Sign("k1", v2Claims(e2eTenant))
 	p.waitStatus(request{method: "GET", path: "/api/Hello?name=Marc", headers: bearer(v2)}, 200, 30*time.Second)
 
 	now := time.Now().Unix()
@@ -32,20 +30,20 @@ func TestJWTMode(t *testing.T) {
 		reason string // expected in the log line
 	}{
 		{"v2 token", v2, 200, "", ""},
-		{"v1 token with the Resource URL audience", is.sign("k1", v1Claims(e2eTenant)), 200, "", ""},
-		{"v1 token with the App ID URI audience", is.sign("k1", with(v1Claims(e2eTenant), "aud", "api://"+apiClientID)), 200, "", ""},
-		{"expired", is.sign("k1", with(v2Claims(e2eTenant), "exp", now-600, "iat", now-4000, "nbf", now-4000)), 401, invalidToken, "expired"},
-		{"not yet valid", is.sign("k1", with(v2Claims(e2eTenant), "nbf", now+900)), 401, invalidToken, "not_yet_valid"},
-		{"audience of another API", is.sign("k1", with(v2Claims(e2eTenant), "aud", "00000003-0000-0000-c000-000000000000")), 401, invalidToken, "audience"},
-		{"v1 issuer on a v2-shaped token is still ours", is.sign("k1", with(v2Claims(e2eTenant), "iss", "https://sts.windows.net/"+e2eTenant+"/")), 200, "", ""},
-		{"foreign issuer", is.sign("k1", with(v2Claims(e2eTenant), "iss", "https://evil.example/"+e2eTenant+"/v2.0")), 401, invalidToken, "issuer"},
-		{"other tenant", is.sign("k1", v2Claims(otherTenant)), 401, invalidToken, "issuer"},
-		{"other tenant's tid under our issuer", is.sign("k1", with(v2Claims(e2eTenant), "tid", otherTenant)), 401, invalidToken, "tenant"},
+		{"v1 token with the Resource URL audience", is.Sign("k1", v1Claims(e2eTenant)), 200, "", ""},
+		{"v1 token with the App ID URI audience", is.Sign("k1", with(v1Claims(e2eTenant), "aud", "api://"+apiClientID)), 200, "", ""},
+		{"expired", is.Sign("k1", with(v2Claims(e2eTenant), "exp", now-600, "iat", now-4000, "nbf", now-4000)), 401, invalidToken, "expired"},
+		{"not yet valid", is.Sign("k1", with(v2Claims(e2eTenant), "nbf", now+900)), 401, invalidToken, "not_yet_valid"},
+		{"audience of another API", is.Sign("k1", with(v2Claims(e2eTenant), "aud", "00000003-0000-0000-c000-000000000000")), 401, invalidToken, "audience"},
+		{"v1 issuer on a v2-shaped token is still ours", is.Sign("k1", with(v2Claims(e2eTenant), "iss", "https://sts.windows.net/"+e2eTenant+"/")), 200, "", ""},
+		{"foreign issuer", is.Sign("k1", with(v2Claims(e2eTenant), "iss", "https://evil.example/"+e2eTenant+"/v2.0")), 401, invalidToken, "issuer"},
+		{"other tenant", is.Sign("k1", v2Claims(otherTenant)), 401, invalidToken, "issuer"},
+		{"other tenant's tid under our issuer", is.Sign("k1", with(v2Claims(e2eTenant), "tid", otherTenant)), 401, invalidToken, "tenant"},
 		{"alg none", none, 401, invalidToken, "algorithm"},
-		{"unknown key", is.sign("attacker", v2Claims(e2eTenant)), 401, invalidToken, "unknown_key"},
-		{"app-only token", is.sign("k1", with(v2Claims(e2eTenant), "scp", nil, "roles", []string{"Hello.Invoke"}, "idtyp", "app", "name", nil, "preferred_username", nil)), 403, insufficientScope, "insufficient_scope"},
-		{"ID token", is.sign("k1", with(v2Claims(e2eTenant), "scp", nil, "nonce", "abc", "aud", apiClientID)), 403, insufficientScope, "insufficient_scope"},
-		{"no user_impersonation", is.sign("k1", with(v2Claims(e2eTenant), "scp", "Files.Read")), 403, insufficientScope, "insufficient_scope"},
+		{"unknown key", is.Sign("attacker", v2Claims(e2eTenant)), 401, invalidToken, "unknown_key"},
+		{"app-only token", is.Sign("k1", with(v2Claims(e2eTenant), "scp", nil, "roles", []string{"Hello.Invoke"}, "idtyp", "app", "name", nil, "preferred_username", nil)), 403, insufficientScope, "insufficient_scope"},
+		{"ID token", is.Sign("k1", with(v2Claims(e2eTenant), "scp", nil, "nonce", "abc", "aud", apiClientID)), 403, insufficientScope, "insufficient_scope"},
+		{"no user_impersonation", is.Sign("k1", with(v2Claims(e2eTenant), "scp", "Files.Read")), 403, insufficientScope, "insufficient_scope"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -74,7 +72,7 @@ func TestJWTMode(t *testing.T) {
 		for _, c := range []struct {
 			token, version, username string
 		}{
-			{is.sign("k1", v1Claims(e2eTenant)), "1.0", "ada@contoso.onmicrosoft.com"},
+			{is.Sign("k1", v1Claims(e2eTenant)), "1.0", "ada@contoso.onmicrosoft.com"},
 			{v2, "2.0", "ada@contoso.onmicrosoft.com"},
 		} {
 			got := p.do(request{method: "GET", path: "/api/Me", headers: bearer(c.token)})
@@ -140,8 +138,6 @@ func logLine(t *testing.T, p *proc, requestID string) map[string]any {
 // named in the refusal.
 func TestJWTModeAllowLists(t *testing.T) {
 	is := newIssuer(t, e2eTenant)
-	is.publish("k1")
-	is.start("127.0.0.1:0")
 	cases := []struct {
 		name   string
 		env    map[string]string
@@ -164,7 +160,7 @@ func TestJWTModeAllowLists(t *testing.T) {
 				env[k] = v
 			}
 			p := start(t, env)
-			r := request{method: "GET", path: "/api/Hello?name=Marc", headers: bearer(is.sign("k1", c.claims))}
+			r := request{method: "GET", path: "/api/Hello?name=Marc", headers: bearer(is.Sign("k1", c.claims))}
 			got := p.waitStatus(r, c.status, 30*time.Second)
 			if c.rule != "" {
 				var pb struct{ Rule, Code string }
@@ -180,29 +176,27 @@ func TestJWTModeAllowLists(t *testing.T) {
 // kid with exactly one reload; a flood of random kids causes none.
 func TestJWTModeKeyRotation(t *testing.T) {
 	is := newIssuer(t, e2eTenant)
-	is.publish("k1")
-	is.start("127.0.0.1:0")
 	p := start(t, jwtEnv(is))
-	p.waitStatus(request{method: "GET", path: "/api/Hello?name=Marc", headers: bearer(is.sign("k1", v2Claims(e2eTenant)))}, 200, 30*time.Second)
+	p.waitStatus(request{method: "GET", path: "/api/Hello?name=Marc", headers: bearer(is.Sign("k1", v2Claims(e2eTenant)))}, 200, 30*time.Second)
 
-	is.publish("k1", "k2")
-	before := is.jwksGets.Load()
-	got := p.do(request{method: "GET", path: "/api/Hello?name=Marc", headers: bearer(is.sign("k2", v2Claims(e2eTenant)))})
+	is.SetKeys("k1", "k2")
+	before := is.JWKSFetches()
+	got := p.do(request{method: "GET", path: "/api/Hello?name=Marc", headers: bearer(is.Sign("k2", v2Claims(e2eTenant)))})
 	if got.status != 200 {
 		t.Fatalf("token signed with the new key: %d %s", got.status, got.body)
 	}
-	if n := is.jwksGets.Load() - before; n != 2 {
+	if n := is.JWKSFetches() - before; n != 2 {
 		t.Fatalf("%d key set fetches for one new kid, want 2 (one reload of the v1 and v2 key sets)", n)
 	}
 
-	before = is.jwksGets.Load()
+	before = is.JWKSFetches()
 	for i := range 20 {
-		got := p.do(request{method: "GET", path: "/api/Hello?name=Marc", headers: bearer(is.sign(fmt.Sprintf("random-%d", i), v2Claims(e2eTenant)))})
+		got := p.do(request{method: "GET", path: "/api/Hello?name=Marc", headers: bearer(is.Sign(fmt.Sprintf("random-%d", i), v2Claims(e2eTenant)))})
 		if got.status != 401 {
 			t.Fatalf("random kid %d: %d", i, got.status)
 		}
 	}
-	if n := is.jwksGets.Load() - before; n != 0 {
+	if n := is.JWKSFetches() - before; n != 0 {
 		t.Fatalf("a flood of random kids caused %d key set fetches, want 0", n)
 	}
 }
@@ -212,17 +206,15 @@ func TestJWTModeKeyRotation(t *testing.T) {
 // cached) before.
 func TestJWTModeRemovedKeyStopsValidating(t *testing.T) {
 	is := newIssuer(t, e2eTenant)
-	is.publish("k1")
-	is.start("127.0.0.1:0")
 	p := start(t, jwtEnv(is))
-	old := is.sign("k1", v2Claims(e2eTenant))
+	old := is.Sign("k1", v2Claims(e2eTenant))
 	p.waitStatus(request{method: "GET", path: "/api/Hello?name=Marc", headers: bearer(old)}, 200, 30*time.Second)
 	if got := p.do(request{method: "GET", path: "/api/Hello?name=Marc", headers: bearer(old)}); got.status != 200 {
 		t.Fatalf("old key, second call: %d", got.status)
 	}
 
-	is.publish("k3") // k1 leaves the issuer's endpoints
-	if got := p.do(request{method: "GET", path: "/api/Hello?name=Marc", headers: bearer(is.sign("k3", v2Claims(e2eTenant)))}); got.status != 200 {
+	is.SetKeys("k3") // k1 leaves the issuer's endpoints
+	if got := p.do(request{method: "GET", path: "/api/Hello?name=Marc", headers: bearer(is.Sign("k3", v2Claims(e2eTenant)))}); got.status != 200 {
 		t.Fatalf("new key: %d %s", got.status, got.body)
 	}
 	if got := p.do(request{method: "GET", path: "/api/Hello?name=Marc", headers: bearer(old)}); got.status != 401 {

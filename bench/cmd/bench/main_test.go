@@ -13,12 +13,12 @@ import (
 
 func TestCommand(t *testing.T) {
 	s := report.Settings{Rounds: defaultRounds, Duration: defaultDuration, OpenDuration: defaultOpenDuration, Warmup: defaultWarmup,
-		Conns: defaultConns, Rate: defaultRate, ColdStarts: defaultColdStarts, VariantTags: []string{defaultTags}}
+		Conns: defaultConns, Rate: defaultRate, ColdStarts: defaultColdStarts}
 	if got := command(s); got != "make bench" {
 		t.Errorf("defaults: %q", got)
 	}
-	s.Rounds, s.Duration, s.VariantTags = 7, 2*time.Second, nil
-	if got := command(s); got != "ROUNDS=7 DURATION=2s HANDLER_TAGS='' make bench" {
+	s.Rounds, s.Duration, s.VariantTags = 7, 2*time.Second, []string{"netgo"}
+	if got := command(s); got != "ROUNDS=7 DURATION=2s HANDLER_TAGS='netgo' make bench" {
 		t.Errorf("changed: %q", got)
 	}
 }
