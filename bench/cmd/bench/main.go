@@ -18,6 +18,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -111,6 +112,9 @@ func mainErr(args []string) error {
 		if err := json.Unmarshal(b, &res); err != nil {
 			return fmt.Errorf("%s: %w", *render, err)
 		}
+		if res.Why, err = readWhy(*root); err != nil {
+			return err
+		}
 		return writeDocs(&res, *docs)
 	}
 
@@ -137,6 +141,11 @@ func mainErr(args []string) error {
 	if err := os.WriteFile(*out, append(b, '\n'), 0o644); err != nil {
 		return err
 	}
+	why, err := readWhy(*root)
+	if err != nil {
+		return err
+	}
+	res.Why = why
 	if err := writeDocs(res, *docs); err != nil {
 		return err
 	}
@@ -153,6 +162,34 @@ func mainErr(args []string) error {
 }
 
 // writeDocs writes the chart and the document that shows it.
+// whyFile holds the explanations of missed targets, one per line:
+// "target name | why". A person writes them after reading a run; the
+// report shows the placeholder for a missed target without one.
+const whyFile = "bench/why.txt"
+
+func readWhy(root string) (map[string]string, error) {
+	b, err := os.ReadFile(filepath.Join(root, whyFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	why := map[string]string{}
+	for i, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, text, ok := strings.Cut(line, "|")
+		if !ok {
+			return nil, fmt.Errorf("%s:%d: want \"target name | why\"", whyFile, i+1)
+		}
+		why[strings.TrimSpace(name)] = strings.TrimSpace(text)
+	}
+	return why, nil
+}
+
 func writeDocs(res *report.Results, dir string) error {
 	svg, err := res.Chart()
 	if err != nil {

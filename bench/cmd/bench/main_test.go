@@ -100,3 +100,37 @@ func TestSmoke(t *testing.T) {
 		t.Errorf("rendering the saved results again gives another document (%v)", err)
 	}
 }
+
+func TestReadWhy(t *testing.T) {
+	root := t.TempDir()
+	if why, err := readWhy(root); err != nil || why != nil {
+		t.Fatalf("no file: %v %v", why, err)
+	}
+	os.MkdirAll(filepath.Join(root, "bench"), 0o755)
+	os.WriteFile(filepath.Join(root, whyFile), []byte("# comment\n\ncold start | the disk was slow\n"), 0o644)
+	why, err := readWhy(root)
+	if err != nil || why["cold start"] != "the disk was slow" || len(why) != 1 {
+		t.Errorf("why = %v, %v", why, err)
+	}
+	os.WriteFile(filepath.Join(root, whyFile), []byte("no separator\n"), 0o644)
+	if _, err := readWhy(root); err == nil || !strings.Contains(err.Error(), ":1:") {
+		t.Errorf("a line without | is not refused: %v", err)
+	}
+}
+
+func TestWhyNamesTargets(t *testing.T) {
+	// Every line of the repository's why.txt names a target the report has.
+	why, err := readWhy(filepath.Join("..", "..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, tg := range (&report.Results{Settings: report.Settings{Rate: defaultRate}}).Targets() {
+		names[tg.Name] = true
+	}
+	for name := range why {
+		if !names[name] {
+			t.Errorf("%s names %q, which is no target", whyFile, name)
+		}
+	}
+}

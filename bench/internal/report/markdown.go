@@ -72,6 +72,9 @@ func (r *Results) Markdown(chart string) string {
 			} else {
 				abs, rel := t.Shortfall()
 				by = fmt.Sprintf("%s (%.0f%%)", t.format(abs), rel*100)
+				if w := r.Why[t.Name]; w != "" {
+					why = w
+				}
 			}
 		}
 		p("| %s | %s %s | %s | %s | %s | %s |\n", t.Name, op, t.format(t.Goal), measured, verdict, by, why)

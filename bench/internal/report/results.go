@@ -30,6 +30,9 @@ type Results struct {
 	Servers  []Server      `json:"servers"`
 	Rounds   []Round       `json:"rounds"`
 	Notes    []string      `json:"notes,omitempty"`
+	// Why explains a missed target, by target name: what a person found
+	// out, which the tool cannot measure (bench/why.txt).
+	Why map[string]string `json:"why,omitempty"`
 }
 
 // Settings are the load's parameters, the same for every server.
