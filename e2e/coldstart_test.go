@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"encoding/json"
+	"io"
 	"maps"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -77,18 +79,33 @@ func TestColdStartConcurrentFirstCallersShareOneLoad(t *testing.T) {
 	}
 	var wg sync.WaitGroup
 	got := make([]response, callers)
+	errs := make([]error, callers)
 	for i := range callers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			got[i] = p.do(request{method: "GET", path: "/api/Hello?name=Marc", headers: bearer(toks[i])})
+			// Not p.do: its t.Fatal from this goroutine would hide why a
+			// call failed.
+			req, _ := http.NewRequest("GET", p.base+"/api/Hello?name=Marc", nil)
+			req.Header.Set("Authorization", "Bearer "+toks[i])
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer resp.Body.Close()
+			b, err := io.ReadAll(resp.Body)
+			got[i], errs[i] = response{status: resp.StatusCode, body: string(b)}, err
 		}()
 	}
 	wg.Wait()
 	for i, r := range got {
-		if r.status != 200 || r.body != helloMarc {
-			t.Errorf("caller %d: %d %q, want 200", i, r.status, r.body)
+		if errs[i] != nil || r.status != 200 || r.body != helloMarc {
+			t.Errorf("caller %d: %d %q, %v; want 200", i, r.status, r.body, errs[i])
 		}
+	}
+	if t.Failed() {
+		t.Logf("handler stderr:\n%s\nstdout (tail):\n%s", p.stderr, tail(p.stdout.String(), 2000))
 	}
 	if md, jwks := is.MetadataFetches(), is.JWKSFetches(); md != 2 || jwks != 2 {
 		t.Errorf("%d metadata and %d key set GETs for %d callers, want 2 and 2 (one load between them)", md, jwks, callers)
@@ -183,4 +200,12 @@ func TestColdStartShutdownReleasesWaiters(t *testing.T) {
 	if took := time.Since(began); took > 10*time.Second {
 		t.Errorf("shutdown took %v with a request waiting for keys", took)
 	}
+}
+
+// tail is the last n bytes of s.
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
 }
