@@ -97,6 +97,7 @@ fuzz:
 	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzHelloQuery$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./api
 	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzBearerToken$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./auth
 	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzTokenHeader$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./auth
+	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzExplain$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./auth
 
 # The resilience cases at length (make test runs them for seconds each):
 # 1,000 connections for 30 s, SIGTERM under load 20 times, the issuer down

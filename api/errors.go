@@ -45,7 +45,7 @@ type problem struct {
 	RequestID string `json:"requestId,omitempty"`
 }
 
-// writeError is the one place an error becomes a response. The client gets
+// writeError writes err's response, as respond maps it. The client gets
 // a fixed message for its kind of failure (or, for its own input, what is
 // wrong with it); the detail goes to the request's log line only.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
@@ -57,6 +57,30 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		}
 	}
 	h := w.Header()
+	pb := respond(err, r.Method, h)
+	if e != nil {
+		pb.RequestID = e.id
+	}
+	h.Set("Content-Type", "application/problem+json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(pb.Status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(pb) // cannot fail: strings and ints only
+}
+
+// Refusal returns the status and the WWW-Authenticate challenge (empty
+// when there is none) that the API answers err with: the mapping
+// writeError applies, for handler explain's verdict.
+func Refusal(err error) (status int, challenge string) {
+	h := http.Header{}
+	pb := respond(err, "", h)
+	return pb.Status, h.Get("WWW-Authenticate")
+}
+
+// respond maps err to its problem body, setting the headers that go with
+// it on h: the one mapping of errors to responses.
+func respond(err error, method string, h http.Header) problem {
 	pb := problem{Type: "about:blank"}
 	var ie *inputError
 	var re *auth.RequestError
@@ -89,20 +113,12 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, ErrNotFound):
 		pb.Status, pb.Detail = http.StatusNotFound, "There is no function at this path."
 	case errors.Is(err, ErrMethodNotAllowed):
-		pb.Status, pb.Detail = http.StatusMethodNotAllowed, "This function does not accept the method "+r.Method+"."
+		pb.Status, pb.Detail = http.StatusMethodNotAllowed, "This function does not accept the method "+method+"."
 	default:
 		pb.Status, pb.Detail = http.StatusInternalServerError, "Internal error."
 	}
 	pb.Title = http.StatusText(pb.Status)
-	if e != nil {
-		pb.RequestID = e.id
-	}
-	h.Set("Content-Type", "application/problem+json")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(pb.Status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.Encode(pb) // cannot fail: strings and ints only
+	return pb
 }
 
 // challenge builds a Bearer WWW-Authenticate value (RFC 6750 §3) from

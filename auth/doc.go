@@ -33,13 +33,24 @@
 // apps, users and groups. A refusal is a [*PolicyError] that names the
 // setting that refused.
 //
+// # Explain
+//
+// [Verifier.Explain] judges a token as a request would, one check at a
+// time with the same functions, and says for each failure the reason
+// word, both values, and the cause and fix of the reason table. It can
+// leave the signature unchecked, looking no key up; the verdict is then
+// the server's for a good signature, marked conditional. `handler
+// explain` prints it.
+//
 // # Errors
 //
 // Every failure matches one of [ErrNoCredentials], [ErrInvalidRequest],
 // [ErrInvalidToken], [ErrInsufficientScope], [ErrForbidden] or
 // [ErrUnavailable] with errors.Is. The detail (a [*TokenError]'s Reason, a
 // [*PolicyError]'s Rule) is for the log; what the client is told is the HTTP
-// layer's choice and never includes token contents.
+// layer's choice and never includes token contents. The reason and rule
+// words live in one table (reasons.go), with the cause and fix of each:
+// docs/troubleshooting.md is generated from it and Explain quotes it.
 //
 // # Logging
 //

@@ -275,11 +275,11 @@ func EasyAuth(cfg EasyAuthConfig) (Authenticator, error) {
 			return nil, invalidToken(reasonExpired, fmt.Errorf("the principal expired at %s", p.ExpiresAt.UTC().Format(time.RFC3339)))
 		}
 		if !strings.EqualFold(p.TenantID, cfg.TenantID) {
-			return p, &PolicyError{Rule: "AUTH_TENANT_ID", Detail: fmt.Sprintf("tenant %s is not %q", bounded.Quote(p.TenantID), cfg.TenantID)}
+			return p, &PolicyError{Rule: ruleTenant, Detail: fmt.Sprintf("tenant %s is not %q", bounded.Quote(p.TenantID), cfg.TenantID)}
 		}
 		if len(cfg.Audiences) > 0 {
 			if !slices.Contains(cfg.Audiences, aud) {
-				return p, &PolicyError{Rule: "AUTH_AUDIENCES", Detail: fmt.Sprintf("audience %s is not listed", bounded.Quote(aud))}
+				return p, &PolicyError{Rule: ruleAudiences, Detail: fmt.Sprintf("audience %s is not listed", bounded.Quote(aud))}
 			}
 		}
 		if cfg.Verifier != nil {

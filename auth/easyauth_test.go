@@ -145,6 +145,9 @@ func eaWantTokenError(t *testing.T, err error, reason string) {
 	if !errors.As(err, &te) {
 		t.Fatalf("err = %T %v, want *auth.TokenError", err, err)
 	}
+	if !auth.Explained(te.Reason) {
+		t.Errorf("the reason %q has no row in the reason table: the refusal has no explanation", te.Reason)
+	}
 	if reason != "" && te.Reason != reason {
 		t.Errorf("Reason = %q, want %q (err %v)", te.Reason, reason, err)
 	}
@@ -592,6 +595,9 @@ func eaCheck(t *testing.T, p *auth.Principal, err error, wantErr error, reason, 
 		var pe *auth.PolicyError
 		if !errors.As(err, &pe) || pe.Rule != rule {
 			t.Errorf("err = %#v, want PolicyError rule %s", err, rule)
+		}
+		if got := auth.Reason(err); !auth.Explained(got) {
+			t.Errorf("the refusal's reason %q has no row in the reason table", got)
 		}
 		if got := auth.Reason(err); got != rule {
 			t.Errorf("Reason = %q, want %q", got, rule)

@@ -38,44 +38,12 @@ type RequestError struct {
 func (e *RequestError) Error() string        { return "auth: invalid request: " + e.Description }
 func (e *RequestError) Is(target error) bool { return target == ErrInvalidRequest }
 
-// The reason words the log line's "reason" field carries. They are the
-// one list: every [TokenError] this package makes names one of the
-// constants, and docs/troubleshooting.md explains each (a test holds both
-// to this block, so add a new word here and there together).
-const (
-	// TokenError reasons: the token (or Easy Auth principal) is refused.
-	reasonExpired           = "expired"
-	reasonNotYetValid       = "not_yet_valid"
-	reasonSignature         = "signature"
-	reasonUnknownKey        = "unknown_key"
-	reasonAlgorithm         = "algorithm"
-	reasonHeader            = "header"
-	reasonMalformed         = "malformed"
-	reasonAudience          = "audience"
-	reasonIssuer            = "issuer"
-	reasonTenant            = "tenant"
-	reasonVersion           = "version"
-	reasonDuplicateClaim    = "duplicate_claim"
-	reasonMissingClaim      = "missing_claim"
-	reasonInvalid           = "invalid"
-	reasonPrincipal         = "principal"
-	reasonMissingToken      = "missing_token"
-	reasonPrincipalMismatch = "principal_mismatch"
-
-	// The other kinds of failure, which [Reason] names.
-	reasonNoCredentials     = "no_credentials"
-	reasonInvalidRequest    = "invalid_request"
-	reasonKeysUnavailable   = "keys_unavailable"
-	reasonInsufficientScope = "insufficient_scope"
-)
-
 // TokenError is an [ErrInvalidToken] that records why, for the log only:
 // the client is told no more than that the token is invalid.
 type TokenError struct {
-	// Reason is a short stable word for dashboards: expired, not_yet_valid,
-	// signature, unknown_key, algorithm, header, malformed, audience,
-	// issuer, tenant, version, duplicate_claim, missing_claim, invalid,
-	// principal, missing_token, principal_mismatch.
+	// Reason is a short stable word for dashboards, one of the 401 words
+	// of the reason table (reasons.go), which docs/troubleshooting.md
+	// lists.
 	Reason string
 	Err    error
 }

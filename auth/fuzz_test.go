@@ -193,3 +193,40 @@ func checkVerifyResult(t *testing.T, raw string, p *Principal, err error) {
 		}
 	}
 }
+
+// FuzzExplain signs arbitrary headers and payloads with the trusted key
+// and explains them, with the signature checked and without: Explain must
+// never panic, must agree with Verify, and must never repeat the
+// signature.
+func FuzzExplain(f *testing.F) {
+	trusted, _ := testKeys(f)
+	v := newTestVerifier(f, nil)
+	headers := []string{rawHeader, `{"alg":"RS256"}`, `{"alg":"none"}`, `{"alg":"RS256","kid":"` + testKID + `","nonce":"x"}`}
+	for i, p := range seedPayloads(f) {
+		f.Add(headers[i%len(headers)], p, false)
+	}
+	f.Add(rawHeader, `{"aud":"https://apihub.azure.com","exp":1e300}`, true)
+	f.Fuzz(func(t *testing.T, header, payload string, garble bool) {
+		raw := signRaw(t, trusted, header, payload)
+		if garble {
+			raw = raw[:len(raw)/2] + "." + raw[len(raw)/2:]
+		}
+		_, verr := v.Verify(context.Background(), raw)
+		for _, checked := range []bool{true, false} {
+			e := v.Explain(context.Background(), raw, ExplainOptions{CheckSignature: checked, Policy: Policy{RequiredScopes: []string{DefaultRequiredScope}}})
+			if checked && e.Accepted && verr != nil {
+				t.Fatalf("Explain accepted what Verify refuses (%v)", verr)
+			}
+			if e.Accepted == (e.Err != nil) || e.Accepted != (e.Reason == "") {
+				t.Fatalf("verdict inconsistent: accepted %v, err %v, reason %q", e.Accepted, e.Err, e.Reason)
+			}
+			b, err := json.Marshal(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if parts := strings.Split(raw, "."); len(parts) == 3 && len(parts[2]) >= 16 && strings.Contains(string(b), parts[2]) {
+				t.Fatal("the explanation repeats the signature")
+			}
+		}
+	})
+}

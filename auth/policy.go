@@ -57,18 +57,18 @@ func (p Policy) Check(pr *Principal) error {
 			if pr.AppOnly || len(pr.Scopes) == 0 {
 				detail = "the token carries no delegated scope (an app-only or ID token?)"
 			}
-			return &PolicyError{Rule: "AUTH_REQUIRED_SCOPES", Scopes: p.RequiredScopes, Detail: detail}
+			return &PolicyError{Rule: ruleRequiredScopes, Scopes: p.RequiredScopes, Detail: detail}
 		}
 	}
 	for _, r := range p.RequiredRoles {
 		if !pr.HasRole(r) {
-			return &PolicyError{Rule: "route roles", Detail: fmt.Sprintf("missing app role %q", r)}
+			return &PolicyError{Rule: ruleRouteRoles, Detail: fmt.Sprintf("missing app role %q", r)}
 		}
 	}
 	if len(p.AllowedClientApps) > 0 && !slices.ContainsFunc(p.AllowedClientApps, func(id string) bool {
 		return strings.EqualFold(id, pr.ClientAppID)
 	}) {
-		return &PolicyError{Rule: "AUTH_ALLOWED_CLIENT_APPS", Detail: "client app " + bounded.Quote(pr.ClientAppID) + " is not listed"}
+		return &PolicyError{Rule: ruleAllowedClientApps, Detail: "client app " + bounded.Quote(pr.ClientAppID) + " is not listed"}
 	}
 	if len(p.AllowedUsers) == 0 && len(p.AllowedGroups) == 0 {
 		return nil
@@ -81,12 +81,12 @@ func (p Policy) Check(pr *Principal) error {
 			return nil
 		}
 	}
-	rule := "AUTH_ALLOWED_USERS"
+	rule := ruleAllowedUsers
 	switch {
 	case len(p.AllowedUsers) > 0 && len(p.AllowedGroups) > 0:
-		rule = "AUTH_ALLOWED_USERS/AUTH_ALLOWED_GROUPS"
+		rule = ruleAllowedPrincipals
 	case len(p.AllowedGroups) > 0:
-		rule = "AUTH_ALLOWED_GROUPS"
+		rule = ruleAllowedGroups
 	}
 	detail := "the caller is not listed"
 	if pr.GroupsOverage && len(p.AllowedGroups) > 0 {

@@ -263,6 +263,9 @@ func TestPolicyCheck(t *testing.T) {
 			if got := Reason(err); got != wantReason {
 				t.Errorf("Reason = %q, want %q", got, wantReason)
 			}
+			if !Explained(Reason(err)) {
+				t.Errorf("the refusal's reason %q has no row in the reason table", Reason(err))
+			}
 		})
 	}
 }
@@ -436,6 +439,9 @@ func TestReason(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
+			if got := Reason(c.err); got != "" && !Explained(got) {
+				t.Errorf("Reason(%v) = %q, which the reason table does not explain", c.err, got)
+			}
 			if got := Reason(c.err); got != c.want {
 				t.Errorf("Reason(%v) = %q, want %q", c.err, got, c.want)
 			}

@@ -120,8 +120,13 @@ type Verifier struct {
 	// fallbackIssuers are accepted when neither the configuration nor
 	// the key set names any.
 	fallbackIssuers []string
-	parser          *jwt.Parser
-	cache           *tokenCache
+	// parser reads a token and checks its signature; validator then
+	// judges exp, nbf and aud, and claimChecks the rest. They are apart,
+	// rather than one jwt.Parser doing all, so that explain can run the
+	// same checks on a token whose signature it cannot check.
+	parser    *jwt.Parser
+	validator *jwt.Validator
+	cache     *tokenCache
 }
 
 // NewVerifier returns a Verifier for cfg that finds keys in keys.
@@ -159,6 +164,9 @@ func NewVerifier(cfg Config, keys KeySet) (*Verifier, error) {
 		cache:           cache,
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{"RS256"}),
+			jwt.WithoutClaimsValidation(),
+		),
+		validator: jwt.NewValidator(
 			jwt.WithExpirationRequired(),
 			jwt.WithLeeway(cfg.Leeway),
 			jwt.WithTimeFunc(cfg.Now),
@@ -198,8 +206,8 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
 		// call after a cold start does not fail.
 		return nil, err
 	}
-	if len(raw) > MaxAuthorizationBytes {
-		return nil, invalidToken(reasonMalformed, errors.New("token too large"))
+	if err := checkSize(raw); err != nil {
+		return nil, err
 	}
 	var key [32]byte
 	var gen uint64
@@ -217,6 +225,15 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
 		v.cache.put(key, p, gen)
 	}
 	return p, err
+}
+
+// checkSize refuses a token longer than any Entra issues, before any
+// work is done on it.
+func checkSize(raw string) error {
+	if len(raw) > MaxAuthorizationBytes {
+		return invalidToken(reasonMalformed, errors.New("token too large"))
+	}
+	return nil
 }
 
 // tokenKey is the cache key of a token: its SHA-256. It hashes the
@@ -241,25 +258,111 @@ func (v *Verifier) issuers() []string {
 }
 
 func (v *Verifier) verify(ctx context.Context, raw string) (*Principal, error) {
+	c, err := v.decode(raw, v.keys.KeyfuncCtx(ctx))
+	if err != nil {
+		return nil, err
+	}
+	if err := v.checkClaims(c); err != nil {
+		return nil, err
+	}
+	return c.principal(v.cfg.Source), nil
+}
+
+// decode judges raw's header, decodes its claims and checks its signature
+// with the key kf returns. A nil kf is no key, and the token is refused.
+func (v *Verifier) decode(raw string, kf jwt.Keyfunc) (*claims, error) {
 	if err := checkHeader(raw); err != nil {
 		return nil, err
 	}
-	var c claims
-	tok, err := v.parser.ParseWithClaims(raw, &c, v.keys.KeyfuncCtx(ctx))
+	c := new(claims)
+	tok, err := v.parser.ParseWithClaims(raw, c, kf)
 	if err != nil {
 		return nil, classify(tok, err)
 	}
-	switch {
-	case !slices.Contains(v.issuers(), c.Issuer):
-		return nil, invalidToken(reasonIssuer, fmt.Errorf("issuer %s is not accepted", bounded.Quote(c.Issuer)))
-	case !strings.EqualFold(c.TenantID, v.cfg.TenantID):
-		return nil, invalidToken(reasonTenant, fmt.Errorf("tenant %s is not %q", bounded.Quote(c.TenantID), v.cfg.TenantID))
-	case c.Version != "1.0" && c.Version != "2.0":
-		return nil, invalidToken(reasonVersion, fmt.Errorf("token version %s is neither 1.0 nor 2.0", bounded.Quote(c.Version)))
-	case c.ObjectID == "":
-		return nil, invalidToken(reasonMissingClaim, errors.New("no oid claim"))
+	return c, nil
+}
+
+// decodeUnsigned is decode without the signature: ParseWithClaims's own
+// decoding, without its key lookup (the algorithm is checkHeader's). It is
+// for explain offline only; no request reaches it.
+func (v *Verifier) decodeUnsigned(raw string) (*claims, error) {
+	if err := checkHeader(raw); err != nil {
+		return nil, err
 	}
-	return c.principal(v.cfg.Source), nil
+	c := new(claims)
+	tok, _, err := v.parser.ParseUnverified(raw, c)
+	if err != nil {
+		return nil, classify(tok, err)
+	}
+	return c, nil
+}
+
+// checkClaims judges verified claims: exp, nbf and aud by jwt's
+// validator, then each of claimChecks in turn. The first failure is the
+// answer.
+func (v *Verifier) checkClaims(c *claims) error {
+	if err := v.validator.Validate(c); err != nil {
+		// Worded as jwt's parser words it, so that the log's error
+		// reads as it did when the parser validated the claims.
+		return classify(nil, fmt.Errorf("%w: %w", jwt.ErrTokenInvalidClaims, err))
+	}
+	for _, k := range claimChecks {
+		if err := k.check(v, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// claimChecks are the checks of Entra's own claims, in the order Verify
+// runs them after the signature, exp, nbf and aud. Explain shows each
+// with the token's value and the one the configuration expects.
+var claimChecks = []struct {
+	name  string // as explain shows it
+	check func(*Verifier, *claims) error
+	got   func(*claims) string
+	want  func(*Verifier) string
+}{
+	{"issuer (iss)", (*Verifier).checkIssuer,
+		func(c *claims) string { return c.Issuer },
+		func(v *Verifier) string { return "one of " + strings.Join(v.issuers(), ", ") }},
+	{"tenant (tid)", (*Verifier).checkTenant,
+		func(c *claims) string { return c.TenantID },
+		func(v *Verifier) string { return "AUTH_TENANT_ID: " + v.cfg.TenantID }},
+	{"version (ver)", (*Verifier).checkVersion,
+		func(c *claims) string { return c.Version },
+		func(*Verifier) string { return "1.0 or 2.0" }},
+	{"object id (oid)", (*Verifier).checkObjectID,
+		func(c *claims) string { return c.ObjectID },
+		func(*Verifier) string { return "present" }},
+}
+
+func (v *Verifier) checkIssuer(c *claims) error {
+	if !slices.Contains(v.issuers(), c.Issuer) {
+		return invalidToken(reasonIssuer, fmt.Errorf("issuer %s is not accepted", bounded.Quote(c.Issuer)))
+	}
+	return nil
+}
+
+func (v *Verifier) checkTenant(c *claims) error {
+	if !strings.EqualFold(c.TenantID, v.cfg.TenantID) {
+		return invalidToken(reasonTenant, fmt.Errorf("tenant %s is not %q", bounded.Quote(c.TenantID), v.cfg.TenantID))
+	}
+	return nil
+}
+
+func (*Verifier) checkVersion(c *claims) error {
+	if c.Version != "1.0" && c.Version != "2.0" {
+		return invalidToken(reasonVersion, fmt.Errorf("token version %s is neither 1.0 nor 2.0", bounded.Quote(c.Version)))
+	}
+	return nil
+}
+
+func (*Verifier) checkObjectID(c *claims) error {
+	if c.ObjectID == "" {
+		return invalidToken(reasonMissingClaim, errors.New("no oid claim"))
+	}
+	return nil
 }
 
 // classify names why jwt refused a token. The order matters when several
@@ -277,9 +380,10 @@ func classify(tok *jwt.Token, err error) error {
 		{jwt.ErrTokenSignatureInvalid, reasonSignature},
 		{jwt.ErrTokenExpired, reasonExpired},
 		{jwt.ErrTokenNotValidYet, reasonNotYetValid},
-		{jwt.ErrTokenUsedBeforeIssued, reasonNotYetValid},
-		{jwt.ErrTokenInvalidAudience, reasonAudience},
+		// A missing exp (or aud) before a wrong aud: the order in which
+		// explain lists the lifetime and the audience.
 		{jwt.ErrTokenRequiredClaimMissing, reasonMissingClaim},
+		{jwt.ErrTokenInvalidAudience, reasonAudience},
 	}
 	for _, r := range reasons {
 		if errors.Is(err, r.target) {

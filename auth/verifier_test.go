@@ -96,6 +96,7 @@ func runVerifyCases(t *testing.T, cases []verifyCase) {
 				return keys
 			})
 			p, err := v.Verify(context.Background(), c.token)
+			explainAgrees(t, c, source, err)
 			wantLookups := int64(1)
 			if lookupFree[c.reason] {
 				wantLookups = 0
@@ -127,10 +128,76 @@ func runVerifyCases(t *testing.T, cases []verifyCase) {
 			if got := Reason(err); got != c.reason {
 				t.Errorf("Reason(err) = %q, want %q", got, c.reason)
 			}
+			if _, ok := docFor(c.reason, sectionToken); !ok {
+				t.Errorf("the reason %q has no row in the reason table's token section", c.reason)
+			}
 			if c.checkErr != nil {
 				c.checkErr(t, err)
 			}
 		})
+	}
+}
+
+// explainAgrees holds Explain to Verify's verdict on c's token (err),
+// with the signature checked against the same keys and without it, and
+// to the form of its checks: the first failure is the verdict's reason,
+// every failure has a fix from the reason table, and the signature never
+// appears.
+func explainAgrees(t *testing.T, c verifyCase, source func(testing.TB) KeySet, verifyErr error) {
+	t.Helper()
+	v := newTestVerifierKeys(t, c.cfg, source)
+	var sig string
+	if parts := strings.Split(c.token, "."); len(parts) == 3 && len(parts[2]) >= 16 {
+		sig = parts[2]
+	}
+	for _, checked := range []bool{true, false} {
+		e := v.Explain(context.Background(), c.token, ExplainOptions{CheckSignature: checked})
+		// The signature is checked when asked for and the token gets that
+		// far: not when it is refused from its bytes alone.
+		if want := checked && !lookupFree[c.reason]; e.SignatureChecked != want {
+			t.Errorf("Explain(CheckSignature %v): SignatureChecked = %v, want %v", checked, e.SignatureChecked, want)
+		}
+		if e.Conditional != (e.Accepted && !e.SignatureChecked) {
+			t.Errorf("Explain(CheckSignature %v): Conditional = %v with Accepted %v and SignatureChecked %v", checked, e.Conditional, e.Accepted, e.SignatureChecked)
+		}
+		if checked || (c.reason != reasonSignature && c.reason != reasonUnknownKey) {
+			if e.Accepted != (verifyErr == nil) || e.Reason != Reason(verifyErr) {
+				t.Errorf("Explain(CheckSignature %v) says accepted %v, reason %q; Verify says %q (%v)", checked, e.Accepted, e.Reason, Reason(verifyErr), verifyErr)
+			}
+		}
+		first := ""
+		for _, ch := range e.Checks {
+			if ch.Result != CheckFailed {
+				continue
+			}
+			if first == "" {
+				first = ch.Reason
+			}
+			if ch.Fix == "" || ch.Problem == "" {
+				t.Errorf("Explain: check %q failed (%q) without a problem and a fix", ch.Name, ch.Reason)
+			}
+			_, tok := docFor(ch.Reason, sectionToken)
+			_, scope := docFor(ch.Reason, sectionScope)
+			if !tok && !scope {
+				t.Errorf("Explain: check %q failed with reason %q, which the reason table does not explain", ch.Name, ch.Reason)
+			}
+		}
+		if first != e.Reason {
+			t.Errorf("Explain(CheckSignature %v): the first failed check says %q, the verdict %q", checked, first, e.Reason)
+		}
+		if checked {
+			for _, ch := range e.Checks {
+				if ch.Result == CheckNotChecked && ch.Name == "signature (kid)" && e.Reason == "" {
+					t.Errorf("Explain accepted the token without checking the signature")
+				}
+			}
+		}
+		if sig != "" {
+			b, _ := json.Marshal(e)
+			if strings.Contains(string(b), sig) {
+				t.Errorf("Explain's output contains the token's signature")
+			}
+		}
 	}
 }
 
@@ -167,6 +234,30 @@ func TestVerifyKeysUnavailable(t *testing.T) {
 	_, err = v.Verify(context.Background(), "garbage")
 	if !errors.Is(err, ErrUnavailable) || errors.Is(err, ErrInvalidToken) {
 		t.Errorf("garbage before the keys: %v, want ErrUnavailable only", err)
+	}
+}
+
+// nilKeyfuncKeys is a key set with a bug: it hands out no key function.
+type nilKeyfuncKeys struct{ unavailableKeys }
+
+func (nilKeyfuncKeys) Wait(context.Context) error             { return nil }
+func (nilKeyfuncKeys) KeyfuncCtx(context.Context) jwt.Keyfunc { return nil }
+
+// TestVerifyFailsClosedWithoutAKeyfunc: a key set that gives no key
+// function gets every token refused, never accepted unchecked.
+func TestVerifyFailsClosedWithoutAKeyfunc(t *testing.T) {
+	t.Parallel()
+	v, err := NewVerifier(testConfig(), nilKeyfuncKeys{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := v.Verify(context.Background(), signRS256(t, v2Claims()))
+	if p != nil || !errors.Is(err, ErrInvalidToken) {
+		t.Fatalf("Verify = %v, %v; want a refusal", p, err)
+	}
+	e := v.Explain(context.Background(), signRS256(t, v2Claims()), ExplainOptions{CheckSignature: true})
+	if e.Accepted || e.SignatureChecked && e.Reason == "" {
+		t.Fatalf("Explain accepted a token it could not check: %+v", e)
 	}
 }
 

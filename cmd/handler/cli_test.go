@@ -49,7 +49,7 @@ func TestCommandLine(t *testing.T) {
 		stderrOnce string // must appear exactly once on stderr
 		quietOut   bool   // nothing on stdout
 	}{
-		{name: "help", args: []string{"help"}, stdout: []string{"usage: handler [command]", "serve", "dev", "token", "check", "version", "help", "2 for a usage error"}},
+		{name: "help", args: []string{"help"}, stdout: []string{"usage: handler [command]", "serve", "dev", "token", "check", "explain", "version", "help", "2 for a usage error"}},
 		{name: "-h", args: []string{"-h"}, stdout: []string{"usage: handler [command]"}},
 		{name: "--help", args: []string{"--help"}, stdout: []string{"usage: handler [command]"}},
 		{name: "help help", args: []string{"help", "help"}, stdout: []string{"usage: handler [command]"}},

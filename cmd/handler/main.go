@@ -10,6 +10,8 @@
 //	                          settings; --online also loads the signing keys;
 //	                          --connector-resource URL checks a Resource URL
 //	handler connector         write the custom connector's files (--out DIR)
+//	handler explain TOKEN|-   say whether the server would accept a token,
+//	                          and if not, why and what to change
 //	handler version           print the module version, VCS revision and Go version
 //	handler help [command]    print the usage, or a command's
 //
@@ -37,16 +39,28 @@ func main() {
 	os.Exit(exitCode(err, os.Stderr))
 }
 
+// reported is a failure whose command has already said what it was: exit
+// status 1, and nothing more on stderr.
+type reported struct{ err error }
+
+func (e reported) Error() string { return e.err.Error() }
+func (e reported) Unwrap() error { return e.err }
+
 // exitCode reports err, unless run has already, and returns the exit
 // status it calls for.
 func exitCode(err error, stderr io.Writer) int {
 	var ue usageError
+	var rp reported
 	switch {
 	case err == nil:
 		return 0
 	case errors.As(err, &ue):
 		// Printed with the usage already, by run or by the flag package.
 		return 2
+	case errors.As(err, &rp):
+		// A failure the command has printed itself, such as explain's
+		// verdict of refusal.
+		return 1
 	}
 	fmt.Fprintf(stderr, "handler: %v\n", err)
 	return 1

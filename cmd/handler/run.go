@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 )
 
@@ -20,6 +21,8 @@ commands:
             --online also fetches the tenant's signing keys;
             --connector-resource checks a connector's Resource URL
   connector write the Power Platform custom connector for this API
+  explain   say whether the server would accept an access token, and if
+            not, why and what to change (handler explain - < token.txt)
   version   print the build's version, revision and Go version
   help      print this help, or a command's: handler help token
 
@@ -53,6 +56,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return check(ctx, rest, getenv, stdout, stderr)
 	case "connector":
 		return connectorCommand(rest, getenv, stdout, stderr)
+	case "explain":
+		return explain(ctx, rest, getenv, stdout, stderr)
 	case "version":
 		return version(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
@@ -91,6 +96,8 @@ type cmdFlags struct {
 	*flag.FlagSet
 	usage          string // before the flags' defaults
 	stdout, stderr io.Writer
+	// secretValues keeps flag values out of error messages.
+	secretValues bool
 }
 
 func newFlags(name, usage string, stdout, stderr io.Writer) *cmdFlags {
@@ -121,6 +128,45 @@ func (f *cmdFlags) parse(args []string) (help bool, err error) {
 	}
 	return false, nil
 }
+
+// parseArgs parses args, flags and positional arguments in any order:
+// handler explain TOKEN --online is as good as --online TOKEN. A lone
+// "-" is an argument (standard input), and "--" ends the flags.
+func (f *cmdFlags) parseArgs(args []string) (help bool, pos []string, err error) {
+	for {
+		if f.secretValues {
+			// The flag package prints its errors, value and all.
+			f.SetOutput(io.Discard)
+		}
+		err := f.Parse(args)
+		f.SetOutput(f.stderr)
+		if err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				f.printUsage(f.stdout)
+				return true, nil, nil
+			}
+			if f.secretValues {
+				err = errors.New(quotedValue.ReplaceAllString(err.Error(), "(value not shown)"))
+				fmt.Fprintln(f.stderr, err)
+			}
+			f.printUsage(f.stderr)
+			return false, nil, usageError{err}
+		}
+		rest := f.Args()
+		if len(rest) == 0 {
+			return false, pos, nil
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			// After --, everything is an argument.
+			return false, append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// quotedValue is a quoted value in the flag package's errors.
+var quotedValue = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
 
 // fail reports a bad use of the command, such as a flag's value out of
 // range, as a usage error.

@@ -1,0 +1,404 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/entrafunc/entrafunc/api"
+	"github.com/entrafunc/entrafunc/auth"
+	"github.com/golang-jwt/jwt/v5"
+)
+
+const explainUsage = `usage: handler explain [--online] [--json] [--function NAME] TOKEN|-
+
+Say whether the server, configured by this environment as serve is, would
+accept an access token, and if not, why and what to change. The token goes
+through the server's own verifier and policy, check by check: each ✗ names
+the reason word the log would carry, both values, and the setting
+(AUTH_AUDIENCES, AUTH_TENANT_ID, AUTH_REQUIRED_SCOPES, …) or the connector
+or app registration field to change.
+
+Give the token as the argument, or - to read it from standard input so it
+stays out of the shell's history. A leading "Bearer " is ignored. The
+output never contains the token's signature, nor claims about the person
+beyond oid and name.
+
+Offline (the default) nothing is fetched and the signature is not checked:
+everything else is judged, and an accepted token is accepted "if the
+signature is good". With --online the tenant's signing keys are loaded
+from AUTH_AUTHORITY as the server loads them, and the signature is checked
+too. In dev mode the signature is checked against the local development
+key, offline.
+
+Exit status: 0 when the server would accept the token, 1 when it would
+refuse it, 2 for a usage or configuration error (nothing was judged).
+
+examples:
+  pbpaste | handler explain -
+  AUTH_TENANT_ID=… AUTH_AUDIENCES=api://… handler explain --online - < token.txt
+  handler explain --json - < token.txt | jq '.checks[] | select(.result == "fail")'
+`
+
+// stdin is where handler explain - reads the token: the process's
+// standard input, which tests replace.
+var stdin io.Reader = os.Stdin
+
+// explainReport is handler explain --json's output.
+type explainReport struct {
+	Mode string `json:"mode"`
+	*auth.Explanation
+	Verdict explainVerdict `json:"verdict"`
+	// Warnings are about how the token was given or judged.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+type explainVerdict struct {
+	Accepted bool `json:"accepted"`
+	// Status is the HTTP status the server answers: 200 when accepted.
+	Status    int    `json:"status"`
+	Reason    string `json:"reason,omitempty"`
+	Challenge string `json:"wwwAuthenticate,omitempty"`
+	// Conditional is set when the signature was not checked: the verdict
+	// holds if it is good.
+	Conditional bool `json:"conditional,omitempty"`
+}
+
+func explain(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	f := newFlags("explain", explainUsage, stdout, stderr)
+	// A flag's value may be the token itself (--online=eyJ…): never
+	// repeat one.
+	f.secretValues = true
+	online := f.Bool("online", false, "load the tenant's signing keys and check the signature")
+	asJSON := f.Bool("json", false, "print the analysis as JSON")
+	function := f.String("function", "", "judge with the route table's additions for this function (such as Hello)")
+	help, pos, err := f.parseArgs(args)
+	if help || err != nil {
+		return err
+	}
+	switch {
+	case len(pos) == 0:
+		return f.fail(errors.New("no token: give it as the argument, or - to read it from standard input"))
+	case len(pos) > 1:
+		// Never quoted: any of them may be a token.
+		return f.fail(fmt.Errorf("takes one token, not %d arguments", len(pos)))
+	}
+	raw := pos[0]
+	if raw == "-" {
+		b, err := io.ReadAll(io.LimitReader(stdin, auth.MaxAuthorizationBytes+1024))
+		if err != nil {
+			return f.fail(fmt.Errorf("reading the token from standard input: %w", err))
+		}
+		raw = string(b)
+	}
+	raw, warnings := normalizeToken(raw)
+	if raw == "" {
+		return f.fail(errors.New("the token is empty"))
+	}
+
+	cfg, errs := readConfig(getenv)
+	if err := problems(errs); err != nil {
+		fmt.Fprintf(stderr, "handler explain: the configuration must be valid to judge a token against it (handler check shows it):\n%v\n", err)
+		return usageError{err}
+	}
+	pol := cfg.policy()
+	if *function != "" {
+		rt, ok := findRoute(*function)
+		if !ok {
+			return f.fail(fmt.Errorf("no function %s in the route table", bounded(*function)))
+		}
+		pol = pol.Require(rt.Scopes, rt.Roles)
+	}
+
+	v, checkSig, more, err := explainVerifier(ctx, cfg, *online, stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "handler explain: %v\n", err)
+		return usageError{err}
+	}
+	warnings = append(warnings, more...)
+	e := v.Explain(ctx, raw, auth.ExplainOptions{Policy: pol, CheckSignature: checkSig})
+
+	rep := explainReport{Mode: cfg.Mode, Explanation: e, Warnings: warnings}
+	rep.Verdict = explainVerdict{Accepted: e.Accepted, Status: http.StatusOK, Reason: e.Reason, Conditional: e.Conditional}
+	if !e.Accepted {
+		rep.Verdict.Status, rep.Verdict.Challenge = api.Refusal(e.Err)
+	}
+	if *asJSON {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+		stdout.Write(jsonSafe(buf.Bytes()))
+	} else {
+		writeExplanation(stdout, rep)
+	}
+	if !e.Accepted {
+		// Exit 1, with the verdict already printed.
+		return reported{fmt.Errorf("explain: the server would refuse the token: %d, reason %s", rep.Verdict.Status, e.Reason)}
+	}
+	return nil
+}
+
+// normalizeToken trims what a copy and paste leaves around a token.
+func normalizeToken(raw string) (string, []string) {
+	var warnings []string
+	raw = strings.TrimSpace(raw)
+	if len(raw) >= len("authorization:") && strings.EqualFold(raw[:len("authorization:")], "authorization:") {
+		raw = strings.TrimSpace(raw[len("authorization:"):])
+	}
+	if scheme, rest, _ := strings.Cut(raw, " "); strings.EqualFold(scheme, "bearer") {
+		// "Bearer" alone, too, is no token.
+		raw = strings.TrimSpace(rest)
+	}
+	if strings.ContainsAny(raw, " \t\r\n") {
+		// A terminal's line wrapping, usually. A JWS has no white space,
+		// and a header cannot carry a line break, so the token the
+		// server saw is the one without it.
+		raw = strings.Join(strings.Fields(raw), "")
+		warnings = append(warnings, "the token had spaces or line breaks inside it, left by copying: they were removed")
+	}
+	return raw, warnings
+}
+
+// explainVerifier builds the verifier the configured mode's server uses,
+// and says whether it can check signatures.
+func explainVerifier(ctx context.Context, cfg config, online bool, stdout io.Writer) (*auth.Verifier, bool, []string, error) {
+	var warnings []string
+	vc := auth.Config{TenantID: cfg.TenantID, Audiences: cfg.Audiences, Source: auth.SourceJWT, CacheSize: -1}
+	switch cfg.Mode {
+	case modeDev:
+		vc.Source = auth.SourceDev
+		if _, err := os.Stat(cfg.DevKeyFile); err != nil {
+			warnings = append(warnings, "dev mode, but no development key at "+cfg.DevKeyFile+": the signature is not checked")
+			v, err := auth.NewVerifier(vc, offlineKeys{})
+			return v, false, warnings, err
+		}
+		key, err := auth.LoadOrCreateDevKey(cfg.DevKeyFile)
+		if err != nil {
+			return nil, false, nil, err
+		}
+		keys, err := key.KeySet()
+		if err != nil {
+			return nil, false, nil, err
+		}
+		v, err := auth.NewVerifier(vc, keys)
+		return v, true, []string{"dev mode: the signature is checked against the local development key " + cfg.DevKeyFile}, err
+	case modeEasyAuth:
+		if len(cfg.Audiences) == 0 {
+			return nil, false, nil, errors.New("easyauth mode: App Service Authentication checks tokens against its own allowed audiences, which this process cannot see; set AUTH_AUDIENCES to the same list to explain a token against it")
+		}
+		warnings = append(warnings, "easyauth mode: judged as the token check of AUTH_EASYAUTH_VERIFY_TOKEN judges it; App Service Authentication checks it first, against its own allowed token audiences")
+	}
+	if !online {
+		if cfg.Authority != auth.DefaultAuthority {
+			warnings = append(warnings, "offline, iss is judged against the public cloud's issuer values; the server reads them from AUTH_AUTHORITY="+cfg.Authority+"'s metadata, as --online does")
+		}
+		v, err := auth.NewVerifier(vc, offlineKeys{})
+		return v, false, warnings, err
+	}
+	keys, err := auth.NewEntraKeys(auth.EntraKeysConfig{Authority: cfg.Authority, TenantID: cfg.TenantID, FirstLoadWait: -1})
+	if err != nil {
+		return nil, false, nil, err
+	}
+	lctx, cancel := context.WithTimeout(ctx, onlineTimeout)
+	defer cancel()
+	start := time.Now()
+	if err := keys.Load(lctx); err != nil {
+		warnings = append(warnings, fmt.Sprintf("--online: loading the signing keys from %s failed after %v: %v", strings.Join(keys.MetadataURLs(), " and "), time.Since(start).Round(time.Millisecond), err))
+	} else {
+		warnings = append(warnings, fmt.Sprintf("--online: loaded %d signing key(s) of tenant %s from %s in %v", len(keys.KeyIDs()), cfg.TenantID, cfg.Authority, time.Since(start).Round(time.Millisecond)))
+	}
+	v, err := auth.NewVerifier(vc, keys)
+	return v, true, warnings, err
+}
+
+// offlineKeys is the key set of explain offline: it has no keys, and
+// Explain, told not to check signatures, never asks it for one.
+type offlineKeys struct{}
+
+var errOffline = fmt.Errorf("explain offline: no signing keys: %w", auth.ErrUnavailable)
+
+func (offlineKeys) Wait(context.Context) error { return errOffline }
+func (offlineKeys) KeyfuncCtx(context.Context) jwt.Keyfunc {
+	return func(*jwt.Token) (any, error) { return nil, errOffline }
+}
+func (offlineKeys) Issuers() []string  { return nil }
+func (offlineKeys) Generation() uint64 { return 0 }
+
+// findRoute returns the route of the function named name.
+func findRoute(name string) (api.Route, bool) {
+	for _, rt := range api.Routes() {
+		if strings.EqualFold(rt.Function, name) {
+			return rt, true
+		}
+	}
+	return api.Route{}, false
+}
+
+// marks are how a check's result is shown.
+var marks = map[auth.CheckResult]string{auth.CheckPassed: "✓", auth.CheckFailed: "✗", auth.CheckNotChecked: "?"}
+
+// writeExplanation prints rep for a person. Everything from the token
+// goes through term first: a claim may hold escape sequences meant for
+// the terminal of whoever explains it.
+func writeExplanation(w io.Writer, rep explainReport) {
+	e := rep.Explanation
+	sh := e.Shape
+	what := "not a JWS"
+	if sh.JWS {
+		what = "a JWS"
+	}
+	desc := []string{fmt.Sprintf("%s (%d segments)", what, sh.Segments)}
+	if sh.Kind != "" {
+		desc = append(desc, sh.Kind)
+	}
+	if sh.Actor != "" {
+		desc = append(desc, sh.Actor)
+	}
+	if sh.Version != "" {
+		desc = append(desc, "v"+term(sh.Version))
+	}
+	fmt.Fprintf(w, "token:     %s\n", strings.Join(desc, ", "))
+	fmt.Fprintf(w, "mode:      %s\n", rep.Mode)
+	if e.SignatureChecked {
+		fmt.Fprintln(w, "signature: checked")
+	} else {
+		fmt.Fprintln(w, "signature: NOT CHECKED; --online loads the tenant's keys and checks it")
+	}
+	for _, s := range rep.Warnings {
+		fmt.Fprintf(w, "note:      %s\n", term(s))
+	}
+
+	table := func(title string, rows []auth.ExplainedItem) {
+		if len(rows) == 0 {
+			return
+		}
+		fmt.Fprintf(w, "\n%s\n", title)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, r := range rows {
+			val := term(r.Value)
+			if !r.Present {
+				val = "(absent)"
+			}
+			if r.When != "" {
+				val += " (" + r.When + ")"
+			}
+			exp := ""
+			if r.Expected != "" {
+				exp = "expected: " + term(r.Expected)
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", r.Name, val, exp)
+		}
+		tw.Flush()
+	}
+	table("header", e.Header)
+	table("claims", e.Claims)
+
+	fmt.Fprintln(w, "\nchecks, in the server's order")
+	for _, c := range e.Checks {
+		line := fmt.Sprintf("  %s %s", marks[c.Result], c.Name)
+		if c.Result == auth.CheckFailed {
+			line += "  [reason " + c.Reason + "]"
+			if c.AfterRefusal {
+				line += "  (past the first ✗: shown for what else to fix)"
+			}
+		}
+		fmt.Fprintln(w, line)
+		if c.Result == auth.CheckPassed {
+			continue
+		}
+		field := func(name, v string) {
+			if v != "" {
+				fmt.Fprintf(w, "      %-9s %s\n", name+":", v)
+			}
+		}
+		field("problem", term(c.Problem))
+		if c.Result == auth.CheckFailed {
+			field("token", term(c.Got))
+			field("expected", term(c.Want))
+			field("cause", plain(c.Cause))
+			field("change", plain(c.Fix))
+		}
+	}
+	if len(e.Notes) > 0 {
+		fmt.Fprintln(w, "\nwhat this token is")
+		for _, n := range e.Notes {
+			fmt.Fprintf(w, "  - %s\n", term(n))
+		}
+	}
+
+	v := rep.Verdict
+	fmt.Fprintln(w)
+	switch {
+	case v.Accepted && v.Conditional:
+		fmt.Fprintln(w, "verdict: ACCEPTED if the signature is good (not checked; --online checks it): the server answers 200")
+	case v.Accepted:
+		fmt.Fprintln(w, "verdict: ACCEPTED: the server answers 200")
+	default:
+		fmt.Fprintf(w, "verdict: REFUSED: the server answers %d %s and logs reason=%s\n", v.Status, http.StatusText(v.Status), v.Reason)
+		if v.Challenge != "" {
+			fmt.Fprintf(w, "         WWW-Authenticate: %s\n", v.Challenge)
+		}
+	}
+}
+
+// term makes text from a token safe to print to a terminal: control
+// characters (C0, C1 such as the 8-bit CSI), format characters such as
+// bidirectional overrides, and invalid UTF-8 are shown as escapes.
+func term(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		case r != ' ' && !unicode.IsGraphic(r) || unicode.Is(unicode.Cf, r):
+			b.WriteString(strings.Trim(strconv.QuoteRune(r), "'"))
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// jsonSafe escapes, in JSON text, what encoding/json leaves raw and a
+// terminal may act on: C1 controls and format characters such as
+// bidirectional overrides. They occur only inside strings, where an
+// escape means the same.
+func jsonSafe(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r >= 0x80 && (!unicode.IsGraphic(r) || unicode.Is(unicode.Cf, r)) {
+			for _, u := range utf16.AppendRune(nil, r) {
+				out = fmt.Appendf(out, `\u%04x`, u)
+			}
+		} else {
+			out = append(out, b[i:i+size]...)
+		}
+		i += size
+	}
+	return out
+}
+
+// plain is a fix of the reason table for a terminal: the guide's Markdown
+// emphasis and code marks removed.
+func plain(fix string) string {
+	return strings.NewReplacer("**", "", "`", "").Replace(fix)
+}
