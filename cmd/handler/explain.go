@@ -22,7 +22,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-const explainUsage = `usage: handler explain [--online] [--json] [--function NAME] TOKEN|-
+const explainUsage = `usage: handler explain [--online] [--json] [--dev] [--function NAME] TOKEN|-
 
 Say whether the server, configured by this environment as serve is, would
 accept an access token, and if not, why and what to change. The token goes
@@ -41,12 +41,14 @@ everything else is judged, and an accepted token is accepted "if the
 signature is good". With --online the tenant's signing keys are loaded
 from AUTH_AUTHORITY as the server loads them, and the signature is checked
 too. In dev mode the signature is checked against the local development
-key, offline.
+key, offline; --dev judges as handler dev (make dev) would, whatever the
+environment's AUTH_* settings say.
 
 Exit status: 0 when the server would accept the token, 1 when it would
 refuse it, 2 for a usage or configuration error (nothing was judged).
 
 examples:
+  handler explain --dev "$(handler token --dev --scope none)"
   pbpaste | handler explain -
   AUTH_TENANT_ID=… AUTH_AUDIENCES=api://… handler explain --online - < token.txt
   handler explain --json - < token.txt | jq '.checks[] | select(.result == "fail")'
@@ -84,6 +86,7 @@ func explain(ctx context.Context, args []string, getenv func(string) string, std
 	online := f.Bool("online", false, "load the tenant's signing keys and check the signature")
 	asJSON := f.Bool("json", false, "print the analysis as JSON")
 	function := f.String("function", "", "judge with the route table's additions for this function (such as Hello)")
+	devServer := f.Bool("dev", false, "judge as a handler dev server would (make dev), whatever the environment's AUTH_* settings say")
 	help, pos, err := f.parseArgs(args)
 	if help || err != nil {
 		return err
@@ -108,6 +111,9 @@ func explain(ctx context.Context, args []string, getenv func(string) string, std
 		return f.fail(errors.New("the token is empty"))
 	}
 
+	if *devServer {
+		getenv = newDevEnv(getenv, strconv.Itoa(defaultDevPort)).get
+	}
 	cfg, errs := readConfig(getenv)
 	if err := problems(errs); err != nil {
 		fmt.Fprintf(stderr, "handler explain: the configuration must be valid to judge a token against it (handler check shows it):\n%v\n", err)

@@ -559,6 +559,12 @@ func TestExplainDevMode(t *testing.T) {
 		// Without the key file nothing can check the signature: explain
 		// says so rather than making a key.
 		{name: "no key file", token: tok, env: noKey, warning: "no development key"},
+		// --dev judges as handler dev would, whatever the shell's AUTH_*
+		// settings: a jwt-mode environment does not get in its way.
+		{name: "--dev over a jwt environment", token: tokenFor(dev, "--dev"), flags: []string{"--dev"}, checked: true,
+			env: withEnv(dev, "AUTH_MODE", "jwt", "AUTH_TENANT_ID", otherTenantID, "AUTH_AUDIENCES", "api://elsewhere")},
+		{name: "--dev without the scope", token: tokenFor(dev, "--dev", "--scope", "none"), flags: []string{"--dev"}, checked: true, env: withEnv(dev, "AUTH_MODE", "jwt"),
+			code: 1, status: 403, reason: "insufficient_scope"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
