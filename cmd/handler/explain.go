@@ -128,7 +128,7 @@ func explain(ctx context.Context, args []string, getenv func(string) string, std
 		pol = pol.Require(rt.Scopes, rt.Roles)
 	}
 
-	v, checkSig, more, err := explainVerifier(ctx, cfg, *online, stdout)
+	v, checkSig, more, err := explainVerifier(ctx, cfg, *online)
 	if err != nil {
 		fmt.Fprintf(stderr, "handler explain: %v\n", err)
 		return usageError{err}
@@ -183,7 +183,7 @@ func normalizeToken(raw string) (string, []string) {
 
 // explainVerifier builds the verifier the configured mode's server uses,
 // and says whether it can check signatures.
-func explainVerifier(ctx context.Context, cfg config, online bool, stdout io.Writer) (*auth.Verifier, bool, []string, error) {
+func explainVerifier(ctx context.Context, cfg config, online bool) (*auth.Verifier, bool, []string, error) {
 	var warnings []string
 	vc := auth.Config{TenantID: cfg.TenantID, Audiences: cfg.Audiences, Source: auth.SourceJWT, CacheSize: -1}
 	switch cfg.Mode {
