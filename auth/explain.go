@@ -168,8 +168,13 @@ type explainer struct {
 	// What the token says, read leniently for display: header and
 	// payload as JSON members, when they decode.
 	header, payload map[string]json.RawMessage
-	// c are the claims as the verifier decodes them, nil when it cannot.
-	c *claims
+	// c are the claims as the verifier decodes them, nil when it cannot;
+	// claimsErr is jwt's validator's verdict on them (exp, nbf, aud),
+	// every failure joined.
+	c         *claims
+	claimsErr error
+	// keysErr is why the key set could not be used, with CheckSignature.
+	keysErr error
 }
 
 // read decodes what it can of raw for display, never failing.
@@ -282,8 +287,8 @@ func (x *explainer) checks(ctx context.Context, raw string) {
 	v := x.v
 	if x.opts.CheckSignature {
 		c := ExplainCheck{Name: "signing keys", Want: "loaded from AUTH_AUTHORITY"}
-		if err := v.keys.Wait(ctx); err != nil {
-			x.fail(c, err, sectionUnavailable, "")
+		if x.keysErr = v.keys.Wait(ctx); x.keysErr != nil {
+			x.fail(c, x.keysErr, sectionUnavailable, "")
 		} else {
 			x.pass(c)
 		}
@@ -330,7 +335,7 @@ func (x *explainer) checks(ctx context.Context, raw string) {
 		// header's to judge, and the claims were decoded before it.
 	}
 	x.pass(pay)
-	x.c = c
+	x.c, x.claimsErr = c, v.validator.Validate(c)
 
 	x.signature(ctx, raw)
 	x.lifetime()
@@ -350,7 +355,7 @@ func (x *explainer) signature(ctx context.Context, raw string) {
 		x.add(sig)
 		return
 	}
-	if err := x.v.keys.Wait(ctx); err != nil {
+	if x.keysErr != nil {
 		sig.Result = CheckNotChecked
 		sig.Problem = "not checked: the signing keys are not available"
 		x.add(sig)
@@ -376,10 +381,6 @@ func (x *explainer) signature(ctx context.Context, raw string) {
 	}
 }
 
-// validatorErr is jwt's verdict on exp, nbf and aud: the joined errors
-// of every one that fails.
-func (x *explainer) validatorErr() error { return x.v.validator.Validate(x.c) }
-
 func (x *explainer) lifetime() {
 	c := x.c
 	leeway := x.v.cfg.Leeway
@@ -392,7 +393,7 @@ func (x *explainer) lifetime() {
 		got = append(got, "nbf "+x.at(c.NotBefore.Time))
 	}
 	lt.Got = strings.Join(got, ", ")
-	err := x.validatorErr()
+	err := x.claimsErr
 	// In classify's order: expired, not yet valid, then a missing exp.
 	switch {
 	case errors.Is(err, jwt.ErrTokenExpired):
@@ -412,7 +413,7 @@ func (x *explainer) lifetime() {
 func (x *explainer) audience() {
 	c := x.c
 	ac := ExplainCheck{Name: "audience (aud)", Want: "one of AUTH_AUDIENCES: " + strings.Join(x.v.cfg.Audiences, ", "), Got: cutJoin(c.Audience, ", ")}
-	err := x.validatorErr()
+	err := x.claimsErr
 	switch {
 	case len(c.Audience) == 0 || len(c.Audience) == 1 && c.Audience[0] == "":
 		ac.Problem = "no aud claim"
@@ -703,16 +704,10 @@ func (x *explainer) claimString(name string) (string, bool) {
 	return s, true
 }
 
-// isGraph reports whether the token is for Microsoft Graph (or the Azure
-// AD Graph before it).
+// isGraph reports whether the decoded token is for Microsoft Graph (or
+// the Azure AD Graph before it).
 func (x *explainer) isGraph() bool {
-	var auds []string
-	if x.c != nil {
-		auds = x.c.Audience
-	} else if a, ok := x.claimString("aud"); ok {
-		auds = []string{a}
-	}
-	return slices.ContainsFunc(auds, func(a string) bool {
+	return slices.ContainsFunc(x.c.Audience, func(a string) bool {
 		a = strings.ToLower(strings.TrimRight(a, "/"))
 		return a == graphAppID || a == graphURL || a == "https://graph.windows.net"
 	})

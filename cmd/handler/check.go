@@ -94,15 +94,10 @@ func checkOnline(ctx context.Context, cfg config, stdout io.Writer) error {
 		fmt.Fprintln(stdout, "online: nothing to fetch: easyauth mode without AUTH_EASYAUTH_VERIFY_TOKEN loads no signing keys")
 		return nil
 	}
-	keys, err := auth.NewEntraKeys(auth.EntraKeysConfig{Authority: cfg.Authority, TenantID: cfg.TenantID})
-	if err != nil {
+	keys, took, err := loadKeysOnce(ctx, cfg)
+	if keys == nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, onlineTimeout)
-	defer cancel()
-	start := time.Now()
-	err = keys.Load(ctx)
-	took := time.Since(start).Round(time.Millisecond)
 
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	row := func(name string, values []string) {
@@ -125,6 +120,23 @@ func checkOnline(ctx context.Context, cfg config, stdout io.Writer) error {
 	tw.Flush()
 	fmt.Fprintln(stdout, "online check OK")
 	return nil
+}
+
+// loadKeysOnce loads the tenant's metadata and signing keys once, as the
+// server does, for handler check --online and handler explain --online.
+// The keys are nil only when the configuration cannot make a key set; a
+// failed load returns them with its error. They never wait for a load of
+// their own: nothing else runs one.
+func loadKeysOnce(ctx context.Context, cfg config) (*auth.EntraKeys, time.Duration, error) {
+	keys, err := auth.NewEntraKeys(auth.EntraKeysConfig{Authority: cfg.Authority, TenantID: cfg.TenantID, FirstLoadWait: -1})
+	if err != nil {
+		return nil, 0, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, onlineTimeout)
+	defer cancel()
+	start := time.Now()
+	err = keys.Load(ctx)
+	return keys, time.Since(start).Round(time.Millisecond), err
 }
 
 // problemsError lists configuration problems one per line.

@@ -12,14 +12,12 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/entrafunc/entrafunc/api"
 	"github.com/entrafunc/entrafunc/auth"
-	"github.com/golang-jwt/jwt/v5"
 )
 
 const explainUsage = `usage: handler explain [--online] [--json] [--dev] [--function NAME] TOKEN|-
@@ -185,13 +183,14 @@ func normalizeToken(raw string) (string, []string) {
 // and says whether it can check signatures.
 func explainVerifier(ctx context.Context, cfg config, online bool) (*auth.Verifier, bool, []string, error) {
 	var warnings []string
-	vc := auth.Config{TenantID: cfg.TenantID, Audiences: cfg.Audiences, Source: auth.SourceJWT, CacheSize: -1}
+	// No cache: every token is judged afresh.
+	vc := cfg.verifierConfig(auth.SourceJWT, -1)
 	switch cfg.Mode {
 	case modeDev:
 		vc.Source = auth.SourceDev
 		if _, err := os.Stat(cfg.DevKeyFile); err != nil {
 			warnings = append(warnings, "dev mode, but no development key at "+cfg.DevKeyFile+": the signature is not checked")
-			v, err := auth.NewVerifier(vc, offlineKeys{})
+			v, err := offlineVerifier(vc)
 			return v, false, warnings, err
 		}
 		key, err := auth.LoadOrCreateDevKey(cfg.DevKeyFile)
@@ -214,37 +213,33 @@ func explainVerifier(ctx context.Context, cfg config, online bool) (*auth.Verifi
 		if cfg.Authority != auth.DefaultAuthority {
 			warnings = append(warnings, "offline, iss is judged against the public cloud's issuer values; the server reads them from AUTH_AUTHORITY="+cfg.Authority+"'s metadata, as --online does")
 		}
-		v, err := auth.NewVerifier(vc, offlineKeys{})
+		v, err := offlineVerifier(vc)
 		return v, false, warnings, err
 	}
-	keys, err := auth.NewEntraKeys(auth.EntraKeysConfig{Authority: cfg.Authority, TenantID: cfg.TenantID, FirstLoadWait: -1})
-	if err != nil {
+	keys, took, err := loadKeysOnce(ctx, cfg)
+	switch {
+	case keys == nil:
 		return nil, false, nil, err
-	}
-	lctx, cancel := context.WithTimeout(ctx, onlineTimeout)
-	defer cancel()
-	start := time.Now()
-	if err := keys.Load(lctx); err != nil {
-		warnings = append(warnings, fmt.Sprintf("--online: loading the signing keys from %s failed after %v: %v", strings.Join(keys.MetadataURLs(), " and "), time.Since(start).Round(time.Millisecond), err))
-	} else {
-		warnings = append(warnings, fmt.Sprintf("--online: loaded %d signing key(s) of tenant %s from %s in %v", len(keys.KeyIDs()), cfg.TenantID, cfg.Authority, time.Since(start).Round(time.Millisecond)))
+	case err != nil:
+		// The server would answer 503 until they load: Explain says so.
+		warnings = append(warnings, fmt.Sprintf("--online: loading the signing keys from %s failed after %v", strings.Join(keys.MetadataURLs(), " and "), took))
+	default:
+		warnings = append(warnings, fmt.Sprintf("--online: loaded %d signing key(s) of tenant %s from %s in %v", len(keys.KeyIDs()), cfg.TenantID, cfg.Authority, took))
 	}
 	v, err := auth.NewVerifier(vc, keys)
 	return v, true, warnings, err
 }
 
-// offlineKeys is the key set of explain offline: it has no keys, and
-// Explain, told not to check signatures, never asks it for one.
-type offlineKeys struct{}
-
-var errOffline = fmt.Errorf("explain offline: no signing keys: %w", auth.ErrUnavailable)
-
-func (offlineKeys) Wait(context.Context) error { return errOffline }
-func (offlineKeys) KeyfuncCtx(context.Context) jwt.Keyfunc {
-	return func(*jwt.Token) (any, error) { return nil, errOffline }
+// offlineVerifier is the verifier of explain offline: its key set is an
+// empty one, which Explain, told not to check signatures, never asks for
+// a key.
+func offlineVerifier(vc auth.Config) (*auth.Verifier, error) {
+	keys, err := auth.NewStaticKeySet([]byte(`{"keys":[]}`))
+	if err != nil {
+		return nil, err
+	}
+	return auth.NewVerifier(vc, keys)
 }
-func (offlineKeys) Issuers() []string  { return nil }
-func (offlineKeys) Generation() uint64 { return 0 }
 
 // findRoute returns the route of the function named name.
 func findRoute(name string) (api.Route, bool) {

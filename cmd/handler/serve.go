@@ -144,12 +144,7 @@ func newAuthenticator(ctx context.Context, cfg config, logger *slog.Logger) (aut
 		if err != nil {
 			return nil, err
 		}
-		v, err := auth.NewVerifier(auth.Config{
-			TenantID:  cfg.TenantID,
-			Audiences: cfg.Audiences,
-			Source:    auth.SourceDev,
-			CacheSize: cacheSize,
-		}, keys)
+		v, err := auth.NewVerifier(cfg.verifierConfig(auth.SourceDev, cacheSize), keys)
 		if err != nil {
 			return nil, err
 		}
@@ -191,10 +186,11 @@ func newEntraVerifier(ctx context.Context, cfg config, logger *slog.Logger, cach
 	}
 	go keys.Run(ctx)
 	logger.Info("loading signing keys in the background", "metadata", keys.MetadataURLs(), "audiences", cfg.Audiences)
-	return auth.NewVerifier(auth.Config{
-		TenantID:  cfg.TenantID,
-		Audiences: cfg.Audiences,
-		Source:    auth.SourceJWT,
-		CacheSize: cacheSize,
-	}, keys)
+	return auth.NewVerifier(cfg.verifierConfig(auth.SourceJWT, cacheSize), keys)
+}
+
+// verifierConfig is what the configuration asks of a verifier: the one
+// place serve and explain take it from.
+func (c config) verifierConfig(src auth.Source, cacheSize int) auth.Config {
+	return auth.Config{TenantID: c.TenantID, Audiences: c.Audiences, Source: src, CacheSize: cacheSize}
 }
