@@ -4,7 +4,8 @@
 // With enableForwardingHttpRequest the host forwards each client request as
 // it came: same method, the path under the /api route prefix in the
 // client's own casing, every header. [NewServer] therefore matches paths
-// case-insensitively, authenticates every function route, and answers
+// case-insensitively, folding ASCII letters only as the host does,
+// authenticates every function route, and answers
 // GET / at once and without credentials, because that is how the host
 // learns the worker has started.
 //

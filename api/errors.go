@@ -48,7 +48,23 @@ type problem struct {
 // writeError writes err's response, as respond maps it. The client gets
 // a fixed message for its kind of failure (or, for its own input, what is
 // wrong with it); the detail goes to the request's log line only.
-func writeError(w http.ResponseWriter, r *http.Request, err error) {
+func writeError(w http.ResponseWriter, r *http.Request, err error) { writeProblem(w, r, err, "") }
+
+// devHint ends the detail of a dev-mode server's 401 (handler dev, make
+// dev, AUTH_MODE=dev). Its caller is a developer with the handler binary
+// at hand, for whom "not valid" says too little and explain says which
+// check failed and what to change; the server itself must not say more
+// about a token than any other server does.
+const devHint = "This is a development server: ./handler explain --dev <token> says why it refuses a token (without --dev when it was started with AUTH_MODE=dev rather than make dev), and ./handler token --dev mints one that make dev accepts."
+
+// writeDevError is writeError for the function routes of a dev-mode
+// server: a 401 points at handler explain.
+func writeDevError(w http.ResponseWriter, r *http.Request, err error) {
+	writeProblem(w, r, err, devHint)
+}
+
+// writeProblem is writeError with hint appended to a 401's detail.
+func writeProblem(w http.ResponseWriter, r *http.Request, err error, hint string) {
 	e := entryOf(w)
 	if e != nil {
 		e.err = err
@@ -58,6 +74,9 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	h := w.Header()
 	pb := respond(err, r.Method, h)
+	if pb.Status == http.StatusUnauthorized && hint != "" {
+		pb.Detail += " " + hint
+	}
 	if e != nil {
 		pb.RequestID = e.id
 	}

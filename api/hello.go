@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/entrafunc/entrafunc/internal/bounded"
 )
 
 // The Hello function's answers, to the letter of the Azure Functions HTTP
@@ -94,8 +96,9 @@ func decodeJSON(body []byte, v any) error {
 }
 
 // queryName reads the name parameter as ASP.NET's query collection does:
-// the key matches in any letter case, and repeated values join with
-// commas (StringValues.ToString).
+// the key matches in any ASCII letter case (the collection compares keys
+// ordinally, ignoring case), and repeated values join with commas
+// (StringValues.ToString).
 func queryName(rawQuery string) (string, bool) {
 	var vals []string
 	found := false
@@ -107,7 +110,7 @@ func queryName(rawQuery string) (string, bool) {
 			continue
 		}
 		key, err := url.QueryUnescape(k)
-		if err != nil || !strings.EqualFold(key, "name") {
+		if err != nil || !bounded.EqualFold(key, "name") {
 			continue
 		}
 		val, err := url.QueryUnescape(v)

@@ -12,13 +12,15 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/entrafunc/entrafunc/internal/bounded"
 )
 
 // The host's invocation payload protocol. Without HTTP forwarding (host.json
 // enableForwardingHttpRequest off, or a function with any binding besides
 // one HTTP trigger and one HTTP output) the host does not forward the
 // client's request: it POSTs /{FunctionName} with the request inside a JSON
-// body and expects the response inside another (platform.md §2.1).
+// body and expects the response inside another (the request and response payloads of https://learn.microsoft.com/azure/azure-functions/functions-custom-handlers).
 //
 // The handler serves every function this way too, through the same
 // authentication, policy and handler as a forwarded request: the request
@@ -119,18 +121,82 @@ func handleInvoke(rt Route, fn http.Handler, maxEnvelope int64) http.Handler {
 	})
 }
 
-// clientHeaders are headers of client requests (credentials, and the App
-// Service front end's marks) that the host's invocation requests never
-// carry.
-var clientHeaders = []string{"Authorization", "Cookie", "X-Ms-Client-Principal", "X-Ms-Client-Principal-Idp", "X-Arr-Log-Id", "X-Forwarded-For", "X-Original-Url"}
-
+// clientHeader names a header of h that only a client's request carries,
+// or returns "". The host builds its invocation requests afresh: the
+// payload as JSON, X-Azure-Functions-InvocationId,
+// X-Azure-Functions-HostVersion and a User-Agent, and nothing of the
+// client's (DefaultHttpWorkerService.AddHeaders in
+// https://github.com/Azure/azure-functions-host). A request with any of
+// these headers is a client's that something forwarded here, and its body
+// must not be taken for the host's word: the credentials inside it would
+// be the client's own choice, Easy Auth's principal included.
+//
+// Names match in any ASCII letter case, and "_" as "-": CGI-style servers
+// and some proxies read X_Forwarded_For as X-Forwarded-For, and a header
+// map filled by hand may not be canonical.
 func clientHeader(h http.Header) string {
-	for _, name := range clientHeaders {
-		if _, ok := h[name]; ok {
-			return name
+	for name := range h {
+		if isClientHeader(name) {
+			return bounded.String(name)
 		}
 	}
 	return ""
+}
+
+// clientHeaderNames are the client's headers by exact name, lower case:
+//   - credentials: Authorization, Proxy-Authorization, Cookie, and
+//     x-functions-key, the host's own function key
+//     (https://learn.microsoft.com/azure/azure-functions/function-keys-how-to);
+//   - what a proxy adds to say whom it forwards: Forwarded (RFC 7239),
+//     Via and Max-Forwards (RFC 9110 §7.6), and the client address
+//     headers of the common proxies and CDNs;
+//   - what the App Service front end adds to every request it forwards to
+//     the host (DISGUISED-HOST, WAS-DEFAULT-HOSTNAME,
+//     X-SITE-DEPLOYMENT-ID, CLIENT-IP …), beside the prefixed ones below;
+//   - what browsers add (Origin, Referer).
+var clientHeaderNames = map[string]bool{
+	"authorization": true, "proxy-authorization": true, "cookie": true, "x-functions-key": true,
+	"forwarded": true, "via": true, "max-forwards": true,
+	"x-real-ip": true, "x-client-ip": true, "client-ip": true, "true-client-ip": true, "x-cluster-client-ip": true,
+	"x-client-port": true, "cf-connecting-ip": true, "fastly-client-ip": true,
+	"disguised-host": true, "was-default-hostname": true, "x-site-deployment-id": true,
+	"origin": true, "referer": true,
+}
+
+// clientHeaderPrefixes are the client's header families:
+//   - x-forwarded- (For, Host, Proto, Port, Prefix, Server, TlsVersion …)
+//     and x-original- (URL, Host, For, Method …): a proxy's account of
+//     the client's request;
+//   - x-arr- (X-ARR-LOG-ID, X-ARR-SSL, X-ARR-ClientCert), x-appservice-,
+//     x-waws-: the App Service front end's (ARR's) marks;
+//   - x-ms-: App Service Authentication's principal, IdP and token store
+//     (X-MS-CLIENT-PRINCIPAL*, X-MS-TOKEN-*), and the platform's
+//     other request marks;
+//   - x-azure- (X-Azure-ClientIP, X-Azure-SocketIP, X-Azure-Ref,
+//     X-Azure-FDID) and x-fd-: Azure Front Door's, except the host's own
+//     x-azure-functions- headers;
+//   - sec-fetch-: a browser's.
+var clientHeaderPrefixes = []string{"x-forwarded-", "x-original-", "x-arr-", "x-appservice-", "x-waws-", "x-ms-", "x-azure-", "x-fd-", "sec-fetch-"}
+
+// hostHeaderPrefix is the host's own family, which x-azure- would take in.
+const hostHeaderPrefix = "x-azure-functions-"
+
+// isClientHeader reports whether the header name belongs to a client's
+// request.
+func isClientHeader(name string) bool {
+	n := strings.ReplaceAll(bounded.Lower(name), "_", "-")
+	if clientHeaderNames[n] {
+		return true
+	}
+	if strings.HasPrefix(n, hostHeaderPrefix) {
+		return false
+	}
+	for _, p := range clientHeaderPrefixes {
+		if strings.HasPrefix(n, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // readInvocation rebuilds the client's request from the payload.

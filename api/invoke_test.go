@@ -4,12 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
 
 // capturedPayload is the host's payload for a GET with no credentials, as
-// captured from host 4.33.2 under func start (platform.md §2.1), renamed
+// captured from host 4.33.2 under func start (the request payload of functions-custom-handlers on learn.microsoft.com), renamed
 // to the Hello function. Headers are arrays; Query is an object; there is
 // no Body; Identities hold one unauthenticated identity.
 const capturedPayload = `{"Data":{"req":{"Url":"http://localhost:7071/api/Hello","Method":"GET","Query":{},
@@ -251,4 +252,107 @@ func FuzzInvoke(f *testing.F) {
 		}
 		fx.logs.Reset()
 	})
+}
+
+// TestInvokeRefusesClientRequests: the invocation endpoint takes the
+// caller's credentials from the request body, so it answers only requests
+// that carry nothing of a client's: no credential, and no mark a proxy or
+// the App Service front end adds to a request it forwards (a client's
+// request routed here by a misconfigured route prefix carries those,
+// whatever the client itself leaves out). Before, only seven names were
+// refused, and Forwarded, X-Forwarded-Host and the rest of their families
+// went through. The host's own headers still pass.
+func TestInvokeRefusesClientRequests(t *testing.T) {
+	payload := hostPayload(t, "GET", "http://localhost:7071/api/Hello", map[string][]string{"Authorization": {"Bearer " + goodToken}}, nil, nil)
+	tests := []struct {
+		name  string
+		value string
+		// raw sets the name as written, not canonicalized, as a header
+		// map filled by hand or another server may hold it.
+		raw     bool
+		refused bool
+	}{
+		// Credentials.
+		{name: "Authorization", refused: true},
+		{name: "Proxy-Authorization", refused: true},
+		{name: "Cookie", refused: true},
+		{name: "x-functions-key", refused: true},
+		// Easy Auth's headers, all of them.
+		{name: "X-MS-CLIENT-PRINCIPAL", refused: true},
+		{name: "X-MS-CLIENT-PRINCIPAL-ID", refused: true},
+		{name: "X-MS-CLIENT-PRINCIPAL-NAME", refused: true},
+		{name: "X-MS-TOKEN-AAD-ACCESS-TOKEN", refused: true},
+		// A proxy's account of the client's request.
+		{name: "Forwarded", value: "for=203.0.113.7;host=evil.example;proto=https", refused: true},
+		{name: "X-Forwarded-Host", refused: true},
+		{name: "X-Forwarded-Proto", refused: true},
+		{name: "X-Forwarded-For", refused: true},
+		{name: "X-Forwarded-Port", refused: true},
+		{name: "X-Forwarded-Prefix", refused: true},
+		{name: "X-Original-URL", refused: true},
+		{name: "X-Original-Host", refused: true},
+		{name: "X-Real-IP", refused: true},
+		{name: "X-Client-IP", refused: true},
+		{name: "Client-IP", refused: true},
+		{name: "True-Client-IP", refused: true},
+		{name: "Via", value: "1.1 proxy", refused: true},
+		{name: "Max-Forwards", value: "10", refused: true},
+		// The App Service front end's marks.
+		{name: "X-ARR-LOG-ID", refused: true},
+		{name: "X-ARR-SSL", refused: true},
+		{name: "DISGUISED-HOST", refused: true},
+		{name: "WAS-DEFAULT-HOSTNAME", refused: true},
+		{name: "X-SITE-DEPLOYMENT-ID", refused: true},
+		{name: "X-AppService-Proto", refused: true},
+		{name: "X-WAWS-Unencoded-URL", refused: true},
+		// Azure Front Door's.
+		{name: "X-Azure-ClientIP", refused: true},
+		{name: "X-Azure-SocketIP", refused: true},
+		{name: "X-Azure-FDID", refused: true},
+		{name: "X-FD-HealthProbe", refused: true},
+		// A browser's.
+		{name: "Origin", value: "https://evil.example", refused: true},
+		{name: "Sec-Fetch-Site", value: "cross-site", refused: true},
+		// Spellings: any ASCII case, "_" for "-", a name not canonical.
+		{name: "x-forwarded-host", raw: true, refused: true},
+		{name: "FORWARDED", raw: true, refused: true},
+		{name: "X_Forwarded_Host", raw: true, refused: true},
+		{name: "x_ms_client_principal", raw: true, refused: true},
+		{name: "X-Forwarded_For", refused: true},
+
+		// The host's own.
+		{name: "X-Azure-Functions-InvocationId", value: invocationID},
+		{name: "X-Azure-Functions-HostVersion", value: "4.1036.1.1"},
+		{name: "User-Agent", value: "Azure-Functions-Host/4.1036.1.1"},
+		{name: "traceparent", value: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"},
+		{name: "Accept-Encoding", value: "gzip"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			r := httptest.NewRequest(http.MethodPost, "/Hello", strings.NewReader(payload))
+			r.Header.Set("Content-Type", "application/json")
+			v := tt.value
+			if v == "" {
+				v = "x"
+			}
+			if tt.raw {
+				r.Header[tt.name] = []string{v}
+			} else {
+				r.Header.Add(tt.name, v)
+			}
+			w := httptest.NewRecorder()
+			f.h.ServeHTTP(w, r)
+			if !tt.refused {
+				if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"statusCode":"200"`) {
+					t.Fatalf("the host's own header %s: %d %s", tt.name, w.Code, w.Body.String())
+				}
+				return
+			}
+			pb := checkProblem(t, w, http.StatusBadRequest)
+			if !strings.Contains(pb.Detail, "invocation endpoint") || !strings.Contains(strings.ToLower(pb.Detail), strings.ToLower(tt.name)) {
+				t.Errorf("detail %q does not name the endpoint and %s", pb.Detail, tt.name)
+			}
+		})
+	}
 }

@@ -57,19 +57,7 @@ func mustJSON(t *testing.T, v any) string {
 // short and holds no raw control character: a terminal showing the log
 // does not act on what the client wrote.
 func TestLogErrorFieldIsBounded(t *testing.T) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	jwks := mustJSON(t, map[string]any{"keys": []map[string]string{{
-		"kty": "RSA", "use": "sig", "alg": "RS256", "kid": logKID,
-		"n": base64.RawURLEncoding.EncodeToString(key.N.Bytes()),
-		"e": base64.RawURLEncoding.EncodeToString(big.NewInt(int64(key.E)).Bytes()),
-	}}})
-	keys, err := auth.NewStaticKeySet([]byte(jwks))
-	if err != nil {
-		t.Fatal(err)
-	}
+	key, keys := logKeySet(t)
 	const aud = "api://log-test"
 	now := time.Now()
 	v, err := auth.NewVerifier(auth.Config{TenantID: goodTID, Audiences: []string{aud}}, keys)
@@ -208,4 +196,24 @@ func TestLogRequestFieldsAreBounded(t *testing.T) {
 			}
 		})
 	}
+}
+
+// logKeySet makes an RSA key and a key set holding its public half as
+// kid logKID.
+func logKeySet(t *testing.T) (*rsa.PrivateKey, *auth.StaticKeySet) {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwks := mustJSON(t, map[string]any{"keys": []map[string]string{{
+		"kty": "RSA", "use": "sig", "alg": "RS256", "kid": logKID,
+		"n": base64.RawURLEncoding.EncodeToString(key.N.Bytes()),
+		"e": base64.RawURLEncoding.EncodeToString(big.NewInt(int64(key.E)).Bytes()),
+	}}})
+	keys, err := auth.NewStaticKeySet([]byte(jwks))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key, keys
 }

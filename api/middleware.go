@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -76,6 +77,12 @@ func (sw *statusWriter) Unwrap() http.ResponseWriter { return sw.ResponseWriter 
 // which may hold a name or a smuggled token), status, duration, the host's
 // invocation id, a request id, and the caller's oid and tid when known.
 // Never a header, a token or a whole principal.
+//
+// Every string on the line but the request id is one a client could
+// choose, directly or through a token or a principal, so every one goes
+// through bounded: cut, with control, format and other invisible
+// characters escaped. A right-to-left override in a path would otherwise
+// make a log viewer show the rest of the line reversed.
 func logRequests(logger *slog.Logger) func(http.Handler) http.Handler {
 	var seq atomic.Uint64
 	boot := make([]byte, 4)
@@ -108,11 +115,11 @@ func logRequests(logger *slog.Logger) func(http.Handler) http.Handler {
 			if p := e.principal; p != nil {
 				// Bounded too: an Easy Auth principal's oid and tid are
 				// whatever the header said.
-				attrs = append(attrs, slog.String("oid", bounded.String(p.ObjectID)), slog.String("tid", bounded.String(p.TenantID)), slog.String("source", string(p.Source)))
+				attrs = append(attrs, slog.String("oid", bounded.String(p.ObjectID)), slog.String("tid", bounded.String(p.TenantID)), slog.String("source", bounded.String(string(p.Source))))
 			}
 			if e.err != nil {
 				if reason := auth.Reason(e.err); reason != "" {
-					attrs = append(attrs, slog.String("reason", reason))
+					attrs = append(attrs, slog.String("reason", bounded.String(reason)))
 				}
 				// Every client value in an error is bounded where the
 				// error is made; this bounds the whole, in case one is not.
@@ -211,7 +218,9 @@ func recoverPanics(logger *slog.Logger) func(http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				logger.ErrorContext(r.Context(), "panic", slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+				// The value may quote what the request held; the stack
+				// is the program's own (names, offsets, argument words).
+				logger.ErrorContext(r.Context(), "panic", slog.String("panic", bounded.Cut(fmt.Sprint(v), maxLoggedError)), slog.String("path", bounded.String(r.URL.Path)), slog.String("stack", string(debug.Stack())))
 				writeError(w, r, errors.New("panic while serving the request"))
 			}()
 			next.ServeHTTP(w, r)
@@ -220,7 +229,8 @@ func recoverPanics(logger *slog.Logger) func(http.Handler) http.Handler {
 }
 
 // matchCase routes on the lower-cased, decoded path: the host matches
-// function routes case-insensitively and forwards the client's casing.
+// function routes case-insensitively, in ASCII only (see routeKey), and
+// forwards the client's casing.
 // It tells chi the path to route on rather than copying the request.
 func matchCase(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

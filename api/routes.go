@@ -3,7 +3,8 @@ package api
 import (
 	"log/slog"
 	"net/http"
-	"strings"
+
+	"github.com/entrafunc/entrafunc/internal/bounded"
 )
 
 // RoutePrefix is the Functions host's default HTTP route prefix
@@ -84,5 +85,8 @@ func Routes() []Route {
 }
 
 // routeKey is how the router matches a path: the host treats function
-// routes case-insensitively, chi does not.
-func routeKey(path string) string { return strings.ToLower(path) }
+// routes case-insensitively, chi does not. It folds ASCII letters only,
+// as the host's ordinal ignore-case comparison does: strings.ToLower
+// would make "/apİ/Hello" (U+0130) "/api/hello" and route to Hello a path
+// the host never matches (bounded.EqualFold says more).
+func routeKey(path string) string { return bounded.Lower(path) }

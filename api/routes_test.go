@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -91,5 +92,57 @@ func TestRoutePath(t *testing.T) {
 		if got := (Route{Function: fn}).Path(); got != RoutePrefix+"/"+fn || !strings.HasPrefix(got, "/api/") {
 			t.Errorf("Path() of %q = %q", fn, got)
 		}
+	}
+}
+
+// TestRoutesFoldASCIIOnly: a path reaches a function only if the host
+// would route it there, matching the route prefix and the function name
+// in any ASCII letter case and no other folding. Go's Unicode folding
+// lowered U+0130 to i and KELVIN SIGN to k, so "/apİ/Hello" reached Hello
+// here, where the host's ordinal ignore-case comparison matches nothing.
+// Kiosk and Signin give the function names an i, a k and an s to fold.
+func TestRoutesFoldASCIIOnly(t *testing.T) {
+	routes := append(Routes(),
+		Route{Function: "Kiosk", Methods: []string{http.MethodGet}, Handler: func(Deps) http.Handler { return handleHello() }},
+		Route{Function: "Signin", Methods: []string{http.MethodGet}, Handler: func(Deps) http.Handler { return handleHello() }},
+	)
+	esc := func(p string) string { return (&url.URL{Path: p}).EscapedPath() }
+	invocation := `{"Data":{"req":{"Url":"http://h/api/Kiosk","Method":"GET","Headers":{"Authorization":["Bearer ` + goodToken + `"]}}}}`
+	tests := []struct {
+		name, method, path string
+		status             int
+	}{
+		{"the route", "GET", "/api/Hello", 200},
+		{"the route in other ASCII case", "GET", "/API/hELLO", 200},
+		{"a name with i, k and s in ASCII case", "GET", "/api/KIOSK", 200},
+		{"a name with i and s in ASCII case", "GET", "/api/sIGNIN", 200},
+		{"the invocation endpoint in ASCII case", "POST", "/KIOSK", 200},
+
+		{"capital dotted I in the prefix", "GET", "/apİ/Hello", 404},
+		{"capital dotted I in the prefix, upper case", "GET", "/APİ/Me", 404},
+		{"capital dotted I in a name", "GET", "/api/Kİosk", 404},
+		{"capital dotted I in another name", "GET", "/api/Sİgnİn", 404},
+		{"KELVIN SIGN for K", "GET", "/api/\u212Aiosk", 404},
+		{"KELVIN SIGN at the invocation endpoint", "POST", "/\u212Aiosk", 404},
+		{"capital dotted I at the invocation endpoint", "POST", "/Kİosk", 404},
+		{"capital dotted I, a method the route lacks", "DELETE", "/apİ/Hello", 404},
+		{"dotless i", "GET", "/api/Kıosk", 404},
+		{"LONG S for s", "GET", "/api/\u017Fignin", 404},
+		{"LONG S for s, upper case", "GET", "/api/KIO\u017FK", 404},
+		{"fullwidth letters", "GET", "/api/\uff28ello", 404},
+		{"a zero-width space inside", "GET", "/api/Hel\u200blo", 404},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, func(o *Options) { o.Routes = routes })
+			q := req{method: tt.method, target: esc(tt.path), token: goodToken}
+			if tt.method == http.MethodPost {
+				q = req{method: tt.method, target: esc(tt.path), ctype: "application/json", body: strings.NewReader(invocation)}
+			}
+			w := f.do(t, q)
+			if w.Code != tt.status {
+				t.Errorf("%s %q = %d, want %d: %s", tt.method, tt.path, w.Code, tt.status, w.Body.String())
+			}
+		})
 	}
 }

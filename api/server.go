@@ -43,12 +43,17 @@ func NewServer(o Options) http.Handler {
 	r := chi.NewRouter()
 	r.Use(responseHeaders, logRequests(o.Logger), recoverPanics(o.Logger), matchCase)
 
+	// A dev-mode server's refusals point at handler explain.
+	onAuthError := writeError
+	if auth.SourceOf(o.Authenticator) == auth.SourceDev {
+		onAuthError = writeDevError
+	}
 	allowed := make(map[string]string, len(o.Routes))
 	for _, rt := range o.Routes {
 		path := routeKey(rt.Path())
 		allowed[path] = allowHeader(rt.Methods)
 		h := limitBody(o.MaxBodyBytes)(
-			auth.Middleware(o.Authenticator, o.Policy.Require(rt.Scopes, rt.Roles), writeError)(
+			auth.Middleware(o.Authenticator, o.Policy.Require(rt.Scopes, rt.Roles), onAuthError)(
 				noteCaller(rt.Handler(deps))))
 		for _, m := range rt.Methods {
 			r.Method(m, path, h)

@@ -56,7 +56,7 @@ func (c *claims) UnmarshalJSON(b []byte) error {
 			seen[lower] = true
 		}
 		if err := c.set(name, raw); err != nil {
-			return fmt.Errorf("claim %q: %w", name, err)
+			return fmt.Errorf("claim %s: %w", bounded.Quote(name), err)
 		}
 		return nil
 	})

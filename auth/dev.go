@@ -11,11 +11,11 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/big"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
 
@@ -39,17 +39,35 @@ type DevKey struct {
 	kid string
 }
 
+// maxDevKeyBytes bounds what is read from the key file: a 2048-bit key
+// in PEM is under 2 KiB.
+const maxDevKeyBytes = 64 << 10
+
 // LoadOrCreateDevKey reads the key at path, creating it first if it does
 // not exist. Creation is atomic: the key is written to a temporary file and
 // linked into place, so when a server and a `handler token` race, one key
 // wins and both use it.
+//
+// Whoever holds the key can mint tokens a dev-mode server accepts, so it
+// is refused, never repaired, when it may not be this user's alone: a
+// relative path (it would land in the current directory, perhaps a
+// repository), a key owned by another user (planted there, perhaps while
+// running as root), one that others can read or write, a symbolic link,
+// anything but a regular file, or a folder others can write to (they could
+// swap the key). The owner and mode checks are POSIX only.
 func LoadOrCreateDevKey(path string) (*DevKey, error) {
+	if !filepath.IsAbs(path) {
+		return nil, fmt.Errorf("auth: dev key path %q is relative: the key would be made in the current directory (perhaps a repository); use an absolute path", path)
+	}
+	dir := filepath.Dir(path)
 	if k, err := readDevKey(path); !errors.Is(err, fs.ErrNotExist) {
 		return k, err
 	}
-	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("auth: dev key: %w", err)
+	}
+	if err := checkDevKeyDir(dir); err != nil {
+		return nil, err
 	}
 	priv, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -82,18 +100,35 @@ func LoadOrCreateDevKey(path string) (*DevKey, error) {
 }
 
 func readDevKey(path string) (*DevKey, error) {
-	fi, err := os.Stat(path)
+	// Opened without following a link and without waiting on a FIFO;
+	// what was opened is what is checked and read.
+	f, err := openDevKey(path)
 	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("auth: dev key %s: %w (a symbolic link is refused: point AUTH_DEV_KEY_FILE at the file itself)", path, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("auth: dev key %s: %w", path, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("auth: dev key %s is not a regular file (%v)", path, fi.Mode().Type())
+	}
+	if err := checkDevKeyFile(path, fi); err != nil {
 		return nil, err
 	}
-	// A key others can write could be one they planted; one they can
-	// read lets them mint tokens. Both are refused (POSIX modes only).
-	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("auth: dev key %s is accessible to other users (mode %v): chmod 600 it, or delete it to make a new one", path, fi.Mode().Perm())
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
+	if err := checkDevKeyDir(filepath.Dir(path)); err != nil {
 		return nil, err
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxDevKeyBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("auth: dev key %s: %w", path, err)
+	}
+	if len(b) > maxDevKeyBytes {
+		return nil, fmt.Errorf("auth: dev key %s: larger than %d bytes, not a key", path, maxDevKeyBytes)
 	}
 	block, _ := pem.Decode(b)
 	if block == nil || block.Type != "PRIVATE KEY" {

@@ -141,7 +141,7 @@ func parseClientPrincipal(header string) (*Principal, string, error) {
 	if err != nil {
 		return nil, "", invalidToken(reasonPrincipal, fmt.Errorf("X-MS-CLIENT-PRINCIPAL is not the App Service principal JSON: %w", err))
 	}
-	if !strings.EqualFold(cp.AuthType, "aad") {
+	if !bounded.EqualFold(cp.AuthType, "aad") {
 		return nil, "", invalidToken(reasonPrincipal, fmt.Errorf("auth_typ %s is not aad", bounded.Quote(cp.AuthType)))
 	}
 	p := &Principal{Source: SourceEasyAuth, Scopes: []string{}, Roles: []string{}, Groups: []string{}}
@@ -262,7 +262,7 @@ func EasyAuth(cfg EasyAuthConfig) (Authenticator, error) {
 		switch idp := r.Header.Values(HeaderClientPrincipalIDP); {
 		case len(idp) != 1:
 			return nil, invalidToken(reasonPrincipal, fmt.Errorf("%d X-MS-CLIENT-PRINCIPAL-IDP headers, want one saying aad", len(idp)))
-		case !strings.EqualFold(idp[0], "aad"):
+		case !bounded.EqualFold(idp[0], "aad"):
 			return nil, invalidToken(reasonPrincipal, fmt.Errorf("X-MS-CLIENT-PRINCIPAL-IDP %s is not aad", bounded.Quote(idp[0])))
 		}
 		p, aud, err := parseClientPrincipal(values[0])
@@ -274,7 +274,7 @@ func EasyAuth(cfg EasyAuthConfig) (Authenticator, error) {
 		if !p.ExpiresAt.IsZero() && !cfg.Now().Before(p.ExpiresAt.Add(MaxLeeway)) {
 			return nil, invalidToken(reasonExpired, fmt.Errorf("the principal expired at %s", p.ExpiresAt.UTC().Format(time.RFC3339)))
 		}
-		if !strings.EqualFold(p.TenantID, cfg.TenantID) {
+		if !bounded.EqualFold(p.TenantID, cfg.TenantID) {
 			return p, &PolicyError{Rule: ruleTenant, Detail: fmt.Sprintf("tenant %s is not %q", bounded.Quote(p.TenantID), cfg.TenantID)}
 		}
 		if len(cfg.Audiences) > 0 {
@@ -307,7 +307,7 @@ func crossCheck(r *http.Request, v *Verifier, p *Principal) (*Principal, error) 
 	if err != nil {
 		return nil, err
 	}
-	if !strings.EqualFold(tp.TenantID, p.TenantID) || !strings.EqualFold(tp.ObjectID, p.ObjectID) {
+	if !bounded.EqualFold(tp.TenantID, p.TenantID) || !bounded.EqualFold(tp.ObjectID, p.ObjectID) {
 		return nil, invalidToken(reasonPrincipalMismatch, errors.New("the access token and X-MS-CLIENT-PRINCIPAL name different users"))
 	}
 	caller := *tp // verified principals are shared through the cache: copy

@@ -62,8 +62,8 @@ const (
 // claims that matter beside the values the configuration expects, each
 // check in the order the server runs them, and the server's verdict.
 // It holds no signature, and of the claims that identify a person only
-// oid and name. Its strings come from the token: cut, but not escaped for
-// a terminal.
+// oid and name. Its strings from the token are cut and escaped as the
+// log escapes them (internal/bounded).
 type Explanation struct {
 	Shape  TokenShape      `json:"shape"`
 	Header []ExplainedItem `json:"header,omitempty"`
@@ -180,7 +180,7 @@ type explainer struct {
 // read decodes what it can of raw for display, never failing.
 func (x *explainer) read(raw string) {
 	x.e.Shape.Segments = strings.Count(raw, ".") + 1
-	if len(raw) > MaxAuthorizationBytes {
+	if checkSize(raw) != nil {
 		return
 	}
 	parts := strings.Split(raw, ".")
@@ -209,9 +209,13 @@ func lenientObject(seg string) map[string]json.RawMessage {
 func (x *explainer) verdict(ctx context.Context, raw string) {
 	var p *Principal
 	var err error
-	if x.opts.CheckSignature {
+	switch {
+	case !isToken68(raw):
+		// BearerToken refuses it before any verifier sees it.
+		err = errNotToken68
+	case x.opts.CheckSignature:
 		p, err = x.v.Verify(ctx, raw)
-	} else {
+	default:
 		p, err = x.v.verifyUnsigned(raw)
 	}
 	if err == nil {
@@ -263,6 +267,12 @@ func (x *explainer) fail(c ExplainCheck, err error, sec section, key string) {
 	if c.Problem == "" {
 		c.Problem = problemText(err)
 	}
+	if x.dev() && hasCase(c.Reason, sec, caseDev) {
+		// Entra's and the connector's fixes mean nothing to a
+		// development token, and make dev ignores the AUTH_* settings
+		// they name: the fix is another token.
+		key = caseDev
+	}
 	if d, ok := docCase(c.Reason, sec, key); ok {
 		c.Cause, c.Fix = d.cause, d.fix
 	}
@@ -296,12 +306,17 @@ func (x *explainer) checks(ctx context.Context, raw string) {
 
 	// The token as a whole.
 	format := ExplainCheck{Name: "format", Want: "a JWS: header.payload.signature, three base64url segments"}
-	if len(raw) > MaxAuthorizationBytes {
-		format.Got = fmt.Sprintf("more than %d bytes", MaxAuthorizationBytes)
-		x.fail(format, checkSize(raw), sectionToken, "")
+	if err := checkSize(raw); err != nil {
+		format.Got = fmt.Sprintf("%d bytes, more than %d", len(raw), MaxTokenBytes)
+		x.fail(format, err, sectionToken, "")
 		return
 	}
 	format.Got = fmt.Sprintf("%d segment(s), %d bytes", x.e.Shape.Segments, len(raw))
+	if !isToken68(raw) {
+		format.Problem = "a character no bearer token has (RFC 6750 allows letters, digits and - . _ ~ + / then =): the server refuses the request before reading it"
+		x.fail(format, errNotToken68, sectionRequest, "")
+		return
+	}
 	if x.e.Shape.Segments != 3 {
 		format.Problem = fmt.Sprintf("%d segment(s): not a JWS", x.e.Shape.Segments)
 		if x.e.Shape.Segments == 5 {
@@ -434,7 +449,13 @@ func (x *explainer) audience() {
 // says what the aud is.
 func (x *explainer) audienceCase() (key, what string) {
 	aud := x.c.Audience[0]
-	norm := func(s string) string { return strings.ToLower(strings.TrimRight(s, "/")) }
+	norm := func(s string) string { return bounded.Lower(strings.TrimRight(s, "/")) }
+	switch {
+	case x.devToken():
+		return caseDev, "a development token issued for another audience (./handler token issues for the first of AUTH_AUDIENCES when set; make dev expects " + DevAudience + ")"
+	case x.devServer():
+		return caseDev, "a dev-mode server accepts development tokens only"
+	}
 	if kind, _ := x.kind(); kind == KindIDToken {
 		return caseIDToken, "an ID token's aud is the client app it was issued to"
 	}
@@ -454,7 +475,7 @@ func (x *explainer) audienceCase() (key, what string) {
 	if x.c.Version == "2.0" {
 		return caseOtherAPI, "a v2 token carries the client id of the API it is for, so this one is for another API"
 	}
-	lower := strings.ToLower(aud)
+	lower := bounded.Lower(aud)
 	switch {
 	case IsGUID(aud):
 		return caseResourceURL, "a client id, given as the connector's Resource URL (a v1 token carries it exactly as typed)"
@@ -483,7 +504,7 @@ func (x *explainer) entraClaims() {
 
 // issuerCase names the case of a refused issuer.
 func (x *explainer) issuerCase() string {
-	switch tid := strings.ToLower(x.c.TenantID); {
+	switch tid := bounded.Lower(x.c.TenantID); {
 	case tid == x.v.cfg.TenantID:
 		return caseSovereign
 	case tid == consumerTenantID:
@@ -574,9 +595,36 @@ func (x *explainer) kind() (kind, actor string) {
 	return "", ""
 }
 
+// devToken reports whether the token names the local development issuer
+// (dev.go): its tenant, in tid or in iss, is DevTenantID, its aud
+// DevAudience or its client app DevClientAppID. They name no real tenant
+// or app, so no Entra token carries them.
+func (x *explainer) devToken() bool {
+	tid, _ := x.claimString("tid")
+	iss, _ := x.claimString("iss")
+	azp, _ := x.claimString("azp")
+	aud := x.claimStrings("aud")
+	return bounded.EqualFold(tid, DevTenantID) || strings.Contains(bounded.Lower(iss), "/"+DevTenantID+"/") ||
+		slices.Contains(aud, DevAudience) || bounded.EqualFold(azp, DevClientAppID)
+}
+
+// devServer reports whether the server judging is a dev-mode one, which
+// accepts development tokens only.
+func (x *explainer) devServer() bool { return x.v.cfg.Source == SourceDev }
+
+// dev reports whether a development token or a dev-mode server is
+// involved: the advice is then about minting another token.
+func (x *explainer) dev() bool { return x.devToken() || x.devServer() }
+
 // describe fills the shape, the header and the claims that matter.
 func (x *explainer) describe() {
 	e := x.e
+	switch {
+	case x.devToken() && !x.devServer():
+		x.note("This is a development token, minted by ./handler token for a dev-mode server (make dev, or AUTH_MODE=dev): no other server accepts it. ./handler explain --dev <token> judges it as make dev does.")
+	case x.devServer() && !e.Accepted:
+		x.note("This server is in dev mode: it accepts development tokens signed by its own key only, and make dev (handler dev) ignores every AUTH_* setting. ./handler token --dev mints a token make dev accepts; ./handler explain --dev judges one as make dev does.")
+	}
 	e.Shape.Kind, e.Shape.Actor = x.kind()
 	if ver, ok := x.claimString("ver"); ok {
 		e.Shape.Version = bounded.Cut(ver, bounded.Max)
@@ -695,6 +743,19 @@ func (x *explainer) headerString(name string) (string, bool) {
 	return display(raw), true
 }
 
+// claimStrings reads a claim that is a string or an array of strings,
+// as aud may be.
+func (x *explainer) claimStrings(name string) []string {
+	if s, ok := x.claimString(name); ok {
+		return []string{s}
+	}
+	var list []string
+	if raw, ok := x.payload[name]; ok && json.Unmarshal(raw, &list) == nil {
+		return list
+	}
+	return nil
+}
+
 func (x *explainer) claimString(name string) (string, bool) {
 	var s string
 	raw, ok := x.payload[name]
@@ -708,7 +769,7 @@ func (x *explainer) claimString(name string) (string, bool) {
 // the Azure AD Graph before it).
 func (x *explainer) isGraph() bool {
 	return slices.ContainsFunc(x.c.Audience, func(a string) bool {
-		a = strings.ToLower(strings.TrimRight(a, "/"))
+		a = bounded.Lower(strings.TrimRight(a, "/"))
 		return a == graphAppID || a == graphURL || a == "https://graph.windows.net"
 	})
 }

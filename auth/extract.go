@@ -8,12 +8,24 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/entrafunc/entrafunc/internal/bounded"
 )
 
-// MaxAuthorizationBytes bounds the Authorization header. Entra access tokens
-// are a few KiB even with many groups; anything larger is refused before any
-// decoding is attempted.
-const MaxAuthorizationBytes = 16 << 10
+// MaxTokenBytes bounds an access token. Entra's are a few KiB even with
+// many groups: past 200 groups a token carries an overage claim instead of
+// the list (https://learn.microsoft.com/entra/identity-platform/access-token-claims-reference#groups-overage-claim).
+//
+// It is the one size limit on a token, and it is measured on the token
+// itself, without the scheme and the spaces around it, wherever the token
+// came from: the Authorization header of a forwarded request or of an
+// invocation payload, Easy Auth's X-MS-TOKEN-AAD-ACCESS-TOKEN, or handler
+// explain's argument. [Verifier.Verify] applies it before any decoding,
+// and [Verifier.Explain] through the same function, so that a token is
+// judged alike however it was sent or pasted: a bound on the header would
+// count "Bearer " and the spaces, and refuse at the server a token that
+// explain accepts.
+const MaxTokenBytes = 16 << 10
 
 // maxFormBytes bounds the form body read to look for a smuggled token.
 const maxFormBytes = 64 << 10
@@ -24,7 +36,12 @@ const maxFormBytes = 64 << 10
 // twice, is an [ErrInvalidRequest] even when a valid header is also present.
 //
 // A request with no Authorization header, or one with another scheme, has no
-// credentials for this API: [ErrNoCredentials].
+// credentials for this API: [ErrNoCredentials]. The scheme is matched in
+// any ASCII letter case (RFC 9110 §11.1), and only ASCII.
+//
+// The token's size is not judged here but by [Verifier.Verify], which
+// every token goes through, so that a token too large gets one answer
+// however it reached the server (see [MaxTokenBytes]).
 func BearerToken(r *http.Request) (string, error) {
 	if err := checkNoOtherTokens(r); err != nil {
 		return "", err
@@ -37,12 +54,11 @@ func BearerToken(r *http.Request) (string, error) {
 	default:
 		return "", &RequestError{Description: "more than one Authorization header"}
 	}
-	h := values[0]
-	if len(h) > MaxAuthorizationBytes {
-		return "", &RequestError{Description: "Authorization header too large"}
-	}
-	scheme, rest, _ := strings.Cut(h, " ")
-	if !strings.EqualFold(scheme, "Bearer") {
+	// No bound on the header's length here: the token's is the one
+	// limit, and Verify applies it (MaxTokenBytes). net/http bounds the
+	// header block as a whole.
+	scheme, rest, _ := strings.Cut(values[0], " ")
+	if !bounded.EqualFold(scheme, "Bearer") {
 		return "", ErrNoCredentials
 	}
 	tok := strings.Trim(rest, " ")
@@ -50,10 +66,14 @@ func BearerToken(r *http.Request) (string, error) {
 		return "", &RequestError{Description: "empty bearer token"}
 	}
 	if !isToken68(tok) {
-		return "", &RequestError{Description: "malformed bearer token"}
+		return "", errNotToken68
 	}
 	return tok, nil
 }
+
+// errNotToken68 is a bearer token with a character no token has: one
+// value, so that Explain gives the server's answer.
+var errNotToken68 = &RequestError{Description: "malformed bearer token"}
 
 // checkNoOtherTokens refuses access_token in the query string or in a form
 // body (RFC 6750 §2.2, §2.3).

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -15,7 +16,7 @@ import (
 // ANSI escapes (colour, window title, screen clear) and a C1 control, the
 // kind of thing that would rewrite a terminal showing the log. Controls
 // are sparse enough that a token carrying it stays under
-// MaxAuthorizationBytes, JSON escapes and base64 included.
+// MaxTokenBytes, JSON escapes and base64 included.
 var hostile = func() string {
 	unit := "\x1b[31mé\n" + strings.Repeat("0123456789", 10) + "\r\x1b]0;t\x07\u0085\x1b[2J" + strings.Repeat("abcdefghij", 20)
 	return strings.Repeat(unit, 10<<10/len(unit)+1)[:10<<10]
@@ -74,7 +75,7 @@ func TestClientValuesInErrorsAreBounded(t *testing.T) {
 		{name: "ver", token: signRS256(t, claimsWith(v2Claims(), "ver", hostile)), reason: reasonVersion, checkErr: bounded},
 	}
 	for _, c := range cases {
-		if len(c.token) > MaxAuthorizationBytes {
+		if len(c.token) > MaxTokenBytes {
 			t.Fatalf("%s: the token is %d bytes, over the size limit: it would be refused unread", c.name, len(c.token))
 		}
 	}
@@ -250,6 +251,38 @@ func TestEasyAuthRefusesExpiredPrincipals(t *testing.T) {
 			}
 			if p != nil {
 				t.Errorf("a principal came with the refusal: %+v", p)
+			}
+		})
+	}
+}
+
+// TestPrincipalLogValueIsEscaped: a principal logged whole shows its oid
+// and tid escaped and cut, as the request log does: an Easy Auth
+// principal's are whatever its header said, and a right-to-left override
+// or a zero-width character in them would reach a log viewer raw.
+func TestPrincipalLogValueIsEscaped(t *testing.T) {
+	for _, c := range []struct{ name, raw, escaped string }{
+		{"right-to-left override", "\u202e", `\u202e`},
+		{"left-to-right isolate", "\u2066", `\u2066`},
+		{"zero-width space", "\u200b", `\u200b`},
+		{"byte order mark", "\ufeff", `\ufeff`},
+		{"line separator", "\u2028", `\u2028`},
+		{"escape", "\x1b", `\x1b`},
+		{"invalid byte", "\xff", `\xff`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var buf strings.Builder
+			p := &Principal{ObjectID: "oid" + c.raw + strings.Repeat("o", 4<<10), TenantID: "tid" + c.raw}
+			slog.New(slog.NewJSONHandler(&buf, nil)).Info("caller", "p", p)
+			var line struct{ P struct{ OID, TID string } }
+			if err := json.Unmarshal([]byte(buf.String()), &line); err != nil {
+				t.Fatal(err)
+			}
+			if line.P.TID != "tid"+c.escaped || !strings.HasPrefix(line.P.OID, "oid"+c.escaped) || len(line.P.OID) > 128+len("…") {
+				t.Errorf("logged oid %.40q (%d bytes), tid %q", line.P.OID, len(line.P.OID), line.P.TID)
+			}
+			if strings.Contains(buf.String(), c.raw) {
+				t.Errorf("the log holds %q raw: %.200s", c.raw, buf.String())
 			}
 		})
 	}

@@ -70,7 +70,7 @@ func checkHeader(raw string) error {
 	}
 	if typ, ok := members["typ"]; ok {
 		var s string
-		if json.Unmarshal(typ, &s) != nil || !strings.EqualFold(s, "JWT") {
+		if json.Unmarshal(typ, &s) != nil || !bounded.EqualFold(s, "JWT") {
 			return invalidToken(reasonHeader, fmt.Errorf("typ %s is not JWT", jsonText(typ)))
 		}
 	}

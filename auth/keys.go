@@ -37,6 +37,20 @@ const (
 // maxDocumentBytes bounds a metadata or key set document.
 const maxDocumentBytes = 1 << 20
 
+// maxLoggedError bounds a load failure's error in the log, as the request
+// log bounds a refusal's: an error may quote what the documents held.
+const maxLoggedError = 1024
+
+// boundedAll bounds each of vs for the log: kids and issuers are what
+// the metadata documents said, and the log repeats nothing unbounded.
+func boundedAll(vs []string) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = bounded.String(v)
+	}
+	return out
+}
+
 // EntraKeysConfig configures [EntraKeys]. Zero values take the documented
 // defaults.
 type EntraKeysConfig struct {
@@ -374,7 +388,13 @@ func (k *EntraKeys) startLoadLocked(why string) chan struct{} {
 		k.loads.Add(1)
 		k.lastErr.Store(&lastLoadErr{err})
 		if err != nil {
-			k.cfg.Logger.Error("signing keys: load failed; keeping the last good key set", "why", why, "authority", k.cfg.Authority, "ready", k.Ready(), "error", err.Error())
+			// Say what is true: before the first good load there is no
+			// key set to keep, and bearer tokens get 503 until one loads.
+			msg := "signing keys: load failed; keeping the last good key set"
+			if !k.Ready() {
+				msg = "signing keys: load failed; no key set has loaded yet, so bearer tokens get 503 until one does (retrying)"
+			}
+			k.cfg.Logger.Error(msg, "why", why, "authority", k.cfg.Authority, "ready", k.Ready(), "error", bounded.Cut(err.Error(), maxLoggedError))
 		}
 		k.mu.Lock()
 		k.inflight = nil
@@ -427,7 +447,7 @@ func (k *EntraKeys) fetch(ctx context.Context) error {
 			jwk, err := jwkset.NewJWKFromMarshal(m, jwkset.JWKMarshalOptions{}, jwkset.JWKValidateOptions{})
 			if err != nil {
 				// One unusable key must not stop the others from loading.
-				k.cfg.Logger.Warn("signing keys: skipping a key that does not parse", "kid", m.KID, "url", u, "error", err.Error())
+				k.cfg.Logger.Warn("signing keys: skipping a key that does not parse", "kid", bounded.String(m.KID), "url", bounded.String(u), "error", bounded.Cut(err.Error(), maxLoggedError))
 				continue
 			}
 			store.KeyWrite(ctx, jwk)
@@ -448,12 +468,12 @@ func (k *EntraKeys) fetch(ctx context.Context) error {
 	switch {
 	case prev == nil:
 		next.generation = 1
-		k.cfg.Logger.Info("signing keys: loaded", "kids", kids, "issuers", issuers)
+		k.cfg.Logger.Info("signing keys: loaded", "kids", boundedAll(kids), "issuers", boundedAll(issuers))
 	case prev.fingerprint == next.fingerprint && slices.Equal(prev.issuers, issuers):
 		next.generation = prev.generation
 	default:
 		next.generation = prev.generation + 1
-		k.cfg.Logger.Info("signing keys: key set changed", "kids", kids, "previous_kids", prev.kids)
+		k.cfg.Logger.Info("signing keys: key set changed", "kids", boundedAll(kids), "previous_kids", boundedAll(prev.kids))
 	}
 	k.snap.Store(next)
 	return nil
@@ -519,8 +539,8 @@ func entraError(body io.Reader) string {
 	if desc != "" {
 		out += ": " + desc
 	}
-	// Control characters dropped: a fetched text printed by `handler
-	// check --online` must not drive the terminal.
+	// Control and format characters escaped: a fetched text printed by
+	// `handler check --online` must not drive the terminal.
 	return bounded.Cut(out, maxErrorDescription)
 }
 

@@ -313,6 +313,20 @@ func TestEntraKeysFailedReloadKeepsLastGoodSet(t *testing.T) {
 	}
 }
 
+// TestEntraKeysFirstFailureSaysNoneLoaded: at cold start there is no
+// last good key set to keep, and the log must not say there is.
+func TestEntraKeysFirstFailureSaysNoneLoaded(t *testing.T) {
+	is := newEntra(t, "k1")
+	setOutage(t, is, entratest.Fail)
+	k, _, log := newTestKeys(t, is, nil)
+	if err := k.load(context.Background(), "test"); err == nil {
+		t.Fatal("load against a failing issuer succeeded")
+	}
+	if got := log.String(); strings.Contains(got, "keeping the last good") || !strings.Contains(got, "no key set has loaded yet") {
+		t.Errorf("cold-start failure logged as: %s", got)
+	}
+}
+
 func TestEntraKeysRefusesBadDocuments(t *testing.T) {
 	cases := []struct {
 		name string

@@ -261,7 +261,8 @@ func TestEntraError(t *testing.T) {
 		{"no description", `{"error":"invalid_request"}`, ": invalid_request"},
 		{"not JSON", `<html>down</html>`, ""},
 		{"JSON without error", `{"issuer":"x"}`, ""},
-		{"control characters dropped", `{"error":"x\u001b[31m","error_description":"red\u001b]0;title\u0007"}`, ": x[31m: red]0;title"},
+		{"control characters escaped", `{"error":"x\u001b[31m","error_description":"red\u001b]0;title\u0007"}`, `: x\x1b[31m: red\x1b]0;title\a`},
+		{"a bidirectional override escaped", `{"error":"x\u202e","error_description":"gnp.exe"}`, `: x\u202e: gnp.exe`},
 		{"empty", ``, ""},
 	}
 	for _, c := range cases {

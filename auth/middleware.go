@@ -17,15 +17,31 @@ type AuthenticatorFunc func(r *http.Request) (*Principal, error)
 func (f AuthenticatorFunc) Authenticate(r *http.Request) (*Principal, error) { return f(r) }
 
 // Bearer authenticates requests by the Authorization: Bearer token, which
-// v verifies.
-func Bearer(v *Verifier) Authenticator {
-	return AuthenticatorFunc(func(r *http.Request) (*Principal, error) {
-		tok, err := BearerToken(r)
-		if err != nil {
-			return nil, err
-		}
-		return v.Verify(r.Context(), tok)
-	})
+// v verifies. The Authenticator also tells, through [SourceOf], whose
+// tokens v accepts.
+func Bearer(v *Verifier) Authenticator { return bearer{v} }
+
+type bearer struct{ v *Verifier }
+
+func (b bearer) Authenticate(r *http.Request) (*Principal, error) {
+	tok, err := BearerToken(r)
+	if err != nil {
+		return nil, err
+	}
+	return b.v.Verify(r.Context(), tok)
+}
+
+func (b bearer) source() Source { return b.v.cfg.Source }
+
+// SourceOf returns the source of the principals a establishes, when it
+// is one of this package's that knows it ([Bearer]), else "". A server
+// whose authenticator accepts development tokens ([SourceDev]) can then
+// tell a refused caller how to mint and explain one.
+func SourceOf(a Authenticator) Source {
+	if b, ok := a.(interface{ source() Source }); ok {
+		return b.source()
+	}
+	return ""
 }
 
 // Middleware authenticates every request with a and lets it through only if

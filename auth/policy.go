@@ -66,18 +66,18 @@ func (p Policy) Check(pr *Principal) error {
 		}
 	}
 	if len(p.AllowedClientApps) > 0 && !slices.ContainsFunc(p.AllowedClientApps, func(id string) bool {
-		return strings.EqualFold(id, pr.ClientAppID)
+		return bounded.EqualFold(id, pr.ClientAppID)
 	}) {
 		return &PolicyError{Rule: ruleAllowedClientApps, Detail: "client app " + bounded.Quote(pr.ClientAppID) + " is not listed"}
 	}
 	if len(p.AllowedUsers) == 0 && len(p.AllowedGroups) == 0 {
 		return nil
 	}
-	if slices.ContainsFunc(p.AllowedUsers, func(id string) bool { return strings.EqualFold(id, pr.ObjectID) }) {
+	if slices.ContainsFunc(p.AllowedUsers, func(id string) bool { return bounded.EqualFold(id, pr.ObjectID) }) {
 		return nil
 	}
 	for _, g := range pr.Groups {
-		if slices.ContainsFunc(p.AllowedGroups, func(id string) bool { return strings.EqualFold(id, g) }) {
+		if slices.ContainsFunc(p.AllowedGroups, func(id string) bool { return bounded.EqualFold(id, g) }) {
 			return nil
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"slices"
 	"time"
+
+	"github.com/entrafunc/entrafunc/internal/bounded"
 )
 
 // Source names the authenticator that accepted a call.
@@ -51,12 +53,13 @@ func (p *Principal) HasScope(s string) bool { return slices.Contains(p.Scopes, s
 func (p *Principal) HasRole(r string) bool { return slices.Contains(p.Roles, r) }
 
 // LogValue keeps log lines to the two identifiers the operators need: a
-// whole principal holds personal data and must not reach the logs.
+// whole principal holds personal data and must not reach the logs. Both
+// are bounded: an Easy Auth principal's are whatever its header said.
 func (p *Principal) LogValue() slog.Value {
 	if p == nil {
 		return slog.Value{}
 	}
-	return slog.GroupValue(slog.String("oid", p.ObjectID), slog.String("tid", p.TenantID))
+	return slog.GroupValue(slog.String("oid", bounded.String(p.ObjectID)), slog.String("tid", bounded.String(p.TenantID)))
 }
 
 type contextKey struct{}

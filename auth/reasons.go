@@ -117,6 +117,10 @@ var reasonTable = []reasonDoc{
 		log:   "`token has invalid audience`",
 		cause: "An ID token, whose `aud` is the client app it was issued to: it tells that app who signed in and is not meant for any API.",
 		fix:   "Send the access token instead: the connector's Azure Active Directory identity provider does; a script asks for a token with the scope `api://<API client id>/user_impersonation`."},
+	{word: reasonAudience, section: sectionToken, key: caseDev,
+		log:   "`token has invalid audience`",
+		cause: "A development token, or a dev-mode server, and the audiences differ. `./handler token` without `--dev` issues for the first of `AUTH_AUDIENCES` when that is set; `make dev` (`handler dev`) expects `api://entrafunc-dev` and ignores every `AUTH_*` setting, so changing `AUTH_AUDIENCES` does nothing there.",
+		fix:   "Mint the token for the server you call: `./handler token --dev` for `make dev`, `./handler token` with the server's own settings for an `AUTH_MODE=dev` server. `./handler explain --dev <token>` judges a token as `make dev` does."},
 	{word: reasonIssuer, section: sectionToken,
 		log:   "`issuer \"…\" is not accepted`",
 		cause: "The token comes from another tenant (a guest's home tenant, a multi-tenant sign-in, a personal Microsoft account `9188040d-…`), or from a cloud other than `AUTH_AUTHORITY`'s.",
@@ -133,6 +137,10 @@ var reasonTable = []reasonDoc{
 		log:   "`issuer \"…\" is not accepted`",
 		cause: "The `tid` is right but the issuer is not the public cloud's: a sovereign cloud, or a token not from Entra.",
 		fix:   "For a sovereign cloud set `AUTH_AUTHORITY` to its login host (such as `https://login.microsoftonline.us`); `handler check --online` shows the issuers its metadata names."},
+	{word: reasonIssuer, section: sectionToken, key: caseDev,
+		log:   "`issuer \"…\" is not accepted`",
+		cause: "A development token at a server of another tenant, or another token at a dev-mode server. Development tokens name the dev tenant `00000000-0000-4000-8000-00000000d001` (or `AUTH_TENANT_ID`, for `./handler token` without `--dev`), which no jwt-mode or Easy Auth server accepts; `make dev` accepts only the dev tenant's, whatever `AUTH_TENANT_ID` says, and no Entra token.",
+		fix:   "Send development tokens to a dev-mode server only: `./handler token --dev` mints one for `make dev`, and `./handler explain --dev <token>` judges it as `make dev` does. A jwt-mode server needs an Entra access token for its tenant."},
 	{word: reasonTenant, section: sectionToken,
 		log:   "`tenant \"…\" is not \"…\"`",
 		cause: "`AUTH_TENANT_ID` is not the tenant the token was issued in.",
@@ -141,6 +149,10 @@ var reasonTable = []reasonDoc{
 		log:   "`token is expired`",
 		cause: "The token is past its `exp` by more than the 5-minute clock skew allowed (Entra tokens live 60–90 minutes), or this machine's clock is off.",
 		fix:   "Get a new token: Power Platform refreshes its own, so test the connection again; check this machine's clock."},
+	{word: reasonExpired, section: sectionToken, key: caseDev,
+		log:   "`token is expired`",
+		cause: "A development token past its `exp` by more than the 5-minute skew allowed: `./handler token` makes them live an hour, and nothing refreshes them.",
+		fix:   "Mint a new one: `./handler token --dev` (`--lifetime 8h` for a longer one)."},
 	{word: reasonNotYetValid, section: sectionToken,
 		log:   "`token is not valid yet`",
 		cause: "The token's `nbf` is more than 5 minutes (the clock skew allowed) after this machine's time: one of the two clocks is wrong.",
@@ -149,6 +161,10 @@ var reasonTable = []reasonDoc{
 		log:   "`key not found: kid \"…\"`",
 		cause: "The token was signed by a key the tenant does not publish: a development token sent to a jwt-mode server, a token of an app with its own signing keys (claims mapping), a token from another issuer, or a forgery. A new Entra key is picked up on first sight, but at most one reload every 5 minutes (the guide's section on unknown keys).",
 		fix:   "Send an access token Entra issued for this API in `AUTH_TENANT_ID`'s tenant. After an Entra key rollover, wait 5 minutes or restart the app."},
+	{word: reasonUnknownKey, section: sectionToken, key: caseDev,
+		log:   "`key not found: kid \"…\"`",
+		cause: "A development token signed by another development key than the server's (another machine's, or another `AUTH_DEV_KEY_FILE`), a development token sent to a jwt-mode server, or an Entra token sent to a dev-mode server, which trusts its own key only.",
+		fix:   "Mint the token where the server runs, with the key it uses: `./handler token --dev` shares `make dev`'s default key file. A jwt-mode server needs an Entra access token."},
 	{word: reasonSignature, section: sectionToken,
 		log:   "`verification error`",
 		cause: "The token was altered, or signed by someone else under a key id the tenant publishes. Microsoft Graph tokens (a `nonce` in the header) fail here too: only Graph can validate them.",
@@ -157,6 +173,10 @@ var reasonTable = []reasonDoc{
 		log:   "`verification error`",
 		cause: "A Microsoft Graph token: its header carries a `nonce`, and it is signed in a way only Graph can check.",
 		fix:   "Set the **Resource URL** on the connector's Security page to the API's App ID URI or client id, a value `AUTH_AUDIENCES` lists, not to Graph."},
+	{word: reasonSignature, section: sectionToken, key: caseDev,
+		log:   "`verification error`",
+		cause: "A development token altered after it was minted, or cut short by copy and paste.",
+		fix:   "Mint a fresh one with `./handler token --dev` and send it whole."},
 	{word: reasonAlgorithm, section: sectionToken,
 		log:   "`algorithm \"…\" is not RS256`",
 		cause: "`alg: none`, an HMAC algorithm, or anything but RS256 written plainly (an escaped `\"RS\\u0032\\u0035\\u0036\"` counts as another). Judged before any key is looked up.",
@@ -183,7 +203,7 @@ var reasonTable = []reasonDoc{
 		fix:   "Read the `error` field of the log line, or run `handler explain` on the token."},
 	{word: reasonMalformed, section: sectionToken,
 		log:   "`token is malformed` / `claim \"exp\": not a JSON number` / `token too large`",
-		cause: "Not a JWS: a five-part (encrypted) token, a refresh token, garbage or a truncated copy; or `exp`, `nbf` or `iat` that is not a JSON number (such as `\"exp\":\"1750003600\"`, which RFC 7519 does not allow and Entra never sends).",
+		cause: "Not a JWS: a five-part (encrypted) token, a refresh token, garbage or a truncated copy; a token over 16 KiB (16384 bytes, counted without `Bearer ` and the spaces around it), which no Entra token is; or `exp`, `nbf` or `iat` that is not a JSON number (such as `\"exp\":\"1750003600\"`, which RFC 7519 does not allow and Entra never sends).",
 		fix:   "Send the whole access token, unencrypted: not a refresh token, and not cut short by copy and paste."},
 
 	{word: reasonPrincipal, section: sectionEasyAuth,
@@ -223,6 +243,10 @@ var reasonTable = []reasonDoc{
 		log:   "detail `the token carries no delegated scope (an app-only or ID token?)`",
 		cause: "An ID token: it tells the client app who signed in, grants nothing and has no `scp`.",
 		fix:   "Send the access token instead: the connector's Azure Active Directory identity provider does; a script asks for a token with the scope `api://<API client id>/user_impersonation`."},
+	{word: reasonInsufficientScope, section: sectionScope, key: caseDev,
+		log:   "detail `missing user_impersonation`",
+		cause: "A development token minted without the required scope (`--scope none`, or another `--scope`). `make dev` requires `user_impersonation` whatever `AUTH_REQUIRED_SCOPES` says.",
+		fix:   "Mint it without `--scope`, which gives `user_impersonation`: `./handler token --dev`."},
 
 	{word: ruleAllowedClientApps, section: sectionRule,
 		log:   "`client app \"…\" is not listed`",
@@ -260,7 +284,7 @@ var reasonTable = []reasonDoc{
 
 	{word: reasonInvalidRequest, section: sectionRequest,
 		log:   "`auth: invalid request: …`",
-		cause: "The token was sent somewhere other than the `Authorization: Bearer` header (the query string, a form body), twice, or in a header over 16 KiB.",
+		cause: "The token was sent somewhere other than the `Authorization: Bearer` header (the query string, a form body), twice, or not as one token68 word after `Bearer` (a quoted token, a space or a comma inside it).",
 		fix:   "Send the token once, in the `Authorization: Bearer` header: tokens in URLs end up in logs, so this API does not accept them."},
 }
 
@@ -276,7 +300,20 @@ const (
 	caseConsumer    = "consumer"
 	caseSovereign   = "sovereign"
 	caseAppOnly     = "app_only"
+	// caseDev is a development token, or a dev-mode server: make dev
+	// ignores every AUTH_* setting, so the advice is to mint another token.
+	caseDev = "dev"
 )
+
+// hasCase reports whether word has a row of its own for key in sec.
+func hasCase(word string, sec section, key string) bool {
+	for _, d := range reasonTable {
+		if d.word == word && d.section == sec && d.key == key {
+			return true
+		}
+	}
+	return false
+}
 
 // docFor returns the general row explaining word in sec, and whether there
 // is one.

@@ -224,7 +224,7 @@ func TestReasonCasesHaveRows(t *testing.T) {
 	for _, d := range reasonTable {
 		keys[d.key] = true
 	}
-	for _, k := range []string{caseResourceURL, caseNearMiss, caseOtherAPI, caseAPIHub, caseGraph, caseIDToken, caseOtherTenant, caseConsumer, caseSovereign, caseAppOnly} {
+	for _, k := range []string{caseResourceURL, caseNearMiss, caseOtherAPI, caseAPIHub, caseGraph, caseIDToken, caseOtherTenant, caseConsumer, caseSovereign, caseAppOnly, caseDev} {
 		if !keys[k] {
 			t.Errorf("no row of reasonTable has the case %q", k)
 		}

@@ -228,10 +228,11 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
 }
 
 // checkSize refuses a token longer than any Entra issues, before any
-// work is done on it.
+// work is done on it: the one place [MaxTokenBytes] is applied, by Verify
+// for every request and by Explain for handler explain.
 func checkSize(raw string) error {
-	if len(raw) > MaxAuthorizationBytes {
-		return invalidToken(reasonMalformed, errors.New("token too large"))
+	if len(raw) > MaxTokenBytes {
+		return invalidToken(reasonMalformed, fmt.Errorf("token too large: %d bytes, more than the %d a token may have", len(raw), MaxTokenBytes))
 	}
 	return nil
 }
@@ -345,7 +346,7 @@ func (v *Verifier) checkIssuer(c *claims) error {
 }
 
 func (v *Verifier) checkTenant(c *claims) error {
-	if !strings.EqualFold(c.TenantID, v.cfg.TenantID) {
+	if !bounded.EqualFold(c.TenantID, v.cfg.TenantID) {
 		return invalidToken(reasonTenant, fmt.Errorf("tenant %s is not %q", bounded.Quote(c.TenantID), v.cfg.TenantID))
 	}
 	return nil

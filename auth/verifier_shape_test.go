@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/entrafunc/entrafunc/internal/entratest"
 )
 
 // The Verify cases of a token's shape: payloads that are not a claims
@@ -59,8 +61,8 @@ func TestVerifyShape(t *testing.T) {
 	enc := base64.RawURLEncoding
 	valid := signRS256(t, v2Claims())
 	validParts := strings.Split(valid, ".")
-	big := signRS256(t, claimsWith(v2Claims(), "pad", strings.Repeat("x", MaxAuthorizationBytes)))
-	if len(big) <= MaxAuthorizationBytes {
+	big := signRS256(t, claimsWith(v2Claims(), "pad", strings.Repeat("x", MaxTokenBytes)))
+	if len(big) <= MaxTokenBytes {
 		t.Fatalf("oversized token is only %d bytes", len(big))
 	}
 	cases := []verifyCase{
@@ -105,33 +107,24 @@ func TestVerifyShape(t *testing.T) {
 func tokenOfLength(t *testing.T, n int) string {
 	t.Helper()
 	trusted, _ := testKeys(t)
-	for h := 0; h < 4; h++ {
-		header := `{"alg":"RS256","typ":"JWT","kid":"` + testKID + `","x":"` + strings.Repeat("h", h) + `"}`
-		for lo, hi := 0, n; lo <= hi; {
-			pad := (lo + hi) / 2
-			tok := signRaw(t, trusted, header, rawPayload(t, claimsWith(v2Claims(), "pad", strings.Repeat("p", pad))))
-			switch {
-			case len(tok) == n:
-				return tok
-			case len(tok) < n:
-				lo = pad + 1
-			default:
-				hi = pad - 1
-			}
-		}
+	tok := entratest.OfLength(n, func(h, p string) string {
+		header := `{"alg":"RS256","typ":"JWT","kid":"` + testKID + `","x":"` + h + `"}`
+		return signRaw(t, trusted, header, rawPayload(t, claimsWith(v2Claims(), "pad", p)))
+	})
+	if tok == "" {
+		t.Fatalf("no token of length %d", n)
 	}
-	t.Fatalf("no token of length %d", n)
-	return ""
+	return tok
 }
 
 func TestVerifySizeLimit(t *testing.T) {
 	t.Parallel()
 	v := newTestVerifier(t, nil)
-	atLimit := tokenOfLength(t, MaxAuthorizationBytes)
+	atLimit := tokenOfLength(t, MaxTokenBytes)
 	if _, err := v.Verify(context.Background(), atLimit); err != nil {
 		t.Errorf("token of exactly %d bytes: %v", len(atLimit), err)
 	}
-	over := tokenOfLength(t, MaxAuthorizationBytes+1)
+	over := tokenOfLength(t, MaxTokenBytes+1)
 	_, err := v.Verify(context.Background(), over)
 	if err == nil {
 		t.Fatalf("token of %d bytes accepted", len(over))

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -16,7 +17,9 @@ import (
 // Defaults for the Config fields left empty.
 const (
 	// DefaultTenant lets users of any tenant sign in; the API itself
-	// accepts only tokens of its own tenant.
+	// accepts only tokens of its own tenant. Entra ID refuses it for most
+	// single-tenant app registrations (AADSTS50194), so give the tenant
+	// when it is known.
 	DefaultTenant = "common"
 	// DefaultTitle is the connector's display name.
 	DefaultTitle = "Hello Function"
@@ -37,7 +40,8 @@ const (
 // Host, ClientID and Resource have no default.
 type Config struct {
 	// Host is the function app's host name, such as
-	// hello-fn.azurewebsites.net: no scheme, no path.
+	// hello-fn.azurewebsites.net: a DNS name with an optional :port, no
+	// scheme, no path.
 	Host string
 	// ClientID is the connector's own app registration, the client that
 	// signs users in (a GUID).
@@ -45,7 +49,8 @@ type Config struct {
 	// Resource is the Resource URL: what the connector asks Entra ID a
 	// token for, and so the token's aud. It must be one of Audiences.
 	Resource string
-	// TenantID is the tenant users sign in to. Default [DefaultTenant].
+	// TenantID is the tenant users sign in to: a tenant id, a verified
+	// domain, common or organizations. Default [DefaultTenant].
 	TenantID string
 	// Title is the display name: at most 30 characters, without "API" or
 	// "Connector". Default [DefaultTitle].
@@ -59,8 +64,8 @@ type Config struct {
 	// Scopes are the delegated scopes the API requires of every call
 	// (AUTH_REQUIRED_SCOPES). Default [auth.DefaultRequiredScope].
 	Scopes []string
-	// Website and PrivacyPolicy are https URLs shown with the connector.
-	// Default: https://Host for both.
+	// Website and PrivacyPolicy are https URLs shown with the connector,
+	// without user information. Default: https://Host for both.
 	Website       string
 	PrivacyPolicy string
 	// Categories are at most two of [Categories]. Default [DefaultCategory].
@@ -92,8 +97,6 @@ var Categories = []string{
 }
 
 var (
-	// hostPattern is the definition schema's rule for host.
-	hostPattern = regexp.MustCompile(`^[^{}/ :\\]+(?::\d+)?$`)
 	namePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,62}$`)
 	colorRule   = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
 	// reservedWords may not appear in a title: Power Platform rejects
@@ -114,6 +117,27 @@ var (
 	ErrClientNotAllowed = errors.New("the connector's client id is not an allowed client app")
 )
 
+// consumersTenantID is the tenant of personal Microsoft accounts: the
+// tid of their tokens (learn.microsoft.com/entra/identity-platform/access-token-claims-reference).
+const consumersTenantID = "9188040d-6c67-4c5b-b112-36a304b66dad"
+
+// maxShown bounds a value an error repeats, and maxListed the values of
+// a list it repeats: a value can come from anywhere, a long one would
+// bury the message.
+const (
+	maxShown  = 64
+	maxListed = 5
+)
+
+// shown quotes s for a message: Go-escaped, so that no control or
+// formatting character reaches the terminal, and cut to maxShown bytes.
+func shown(s string) string {
+	if len(s) <= maxShown {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(strings.ToValidUTF8(s[:maxShown], "")) + "…"
+}
+
 // invalid is a missing or malformed value: it matches ErrInvalidConfig,
 // and says only what is wrong.
 type invalid string
@@ -130,9 +154,9 @@ type ResourceError struct {
 
 func (e *ResourceError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "the connector's Resource URL %q is not among AUTH_AUDIENCES (%s), so every call through the connector would get 401 invalid_token (reason audience)", e.Resource, strings.Join(quoteAll(e.Audiences), ", "))
+	fmt.Fprintf(&b, "the connector's Resource URL %s is not among AUTH_AUDIENCES (%s), so every call through the connector would get 401 invalid_token (reason audience)", shown(e.Resource), quoteAll(e.Audiences))
 	if near := nearMiss(e.Resource, e.Audiences); near != "" {
-		fmt.Fprintf(&b, "; it differs from %q only in letter case or a trailing slash, and audiences must match exactly", near)
+		fmt.Fprintf(&b, "; it differs from %s only in letter case or a trailing slash, and audiences must match exactly", shown(near))
 	}
 	b.WriteString(". The connector asks Entra ID for a token for its Resource URL. Unless the API's app registration asks for v2 tokens " +
 		"(requestedAccessTokenVersion 2, whose aud is always the API's client id), the token is v1 and its aud is the Resource URL exactly as the connector sends it: " +
@@ -165,12 +189,18 @@ func nearMiss(resource string, audiences []string) string {
 	return ""
 }
 
-func quoteAll(v []string) []string {
-	out := make([]string, len(v))
+// quoteAll lists v for a message, each value shown, at most maxListed
+// of them.
+func quoteAll(v []string) string {
+	var out []string
 	for i, s := range v {
-		out[i] = fmt.Sprintf("%q", s)
+		if i == maxListed {
+			out = append(out, fmt.Sprintf("and %d more", len(v)-i))
+			break
+		}
+		out = append(out, shown(s))
 	}
-	return out
+	return strings.Join(out, ", ")
 }
 
 // DefaultName is the name a connector titled title gets by default: its
@@ -203,6 +233,9 @@ func RedirectURL(name string) string {
 // withDefaults fills the defaults and validates every field, reporting
 // every problem at once.
 func (c Config) withDefaults() (Config, []error) {
+	// A default is checked where it comes from: a website from a bad
+	// host, or a privacy policy from the website, is not a second problem.
+	ownWebsite, ownPrivacyPolicy := c.Website != "", c.PrivacyPolicy != ""
 	c.TenantID = or(c.TenantID, DefaultTenant)
 	c.Title = or(c.Title, DefaultTitle)
 	c.Description = or(c.Description, DefaultDescription)
@@ -222,33 +255,39 @@ func (c Config) withDefaults() (Config, []error) {
 
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, invalid(fmt.Sprintf(format, a...))) }
+	hostOK := false
 	switch {
 	case c.Host == "":
 		bad("the host is required: the function app's host name, such as hello-fn.azurewebsites.net")
 	case strings.Contains(c.Host, "://"):
-		bad("host %q: give the host name alone, without the scheme or a path", c.Host)
-	case !hostPattern.MatchString(c.Host):
-		bad("host %q is not a host name (with an optional :port)", c.Host)
+		bad("host %s: give the host name alone, without the scheme or a path", shown(c.Host))
+	default:
+		if why := checkHost(c.Host); why != "" {
+			bad("host %s is not a DNS host name with an optional :port: %s", shown(c.Host), why)
+		} else {
+			hostOK = true
+		}
 	}
 	switch {
 	case c.ClientID == "":
 		bad("the client id is required: the application (client) id of the connector's app registration")
 	case !auth.IsGUID(c.ClientID):
-		bad("client id %q is not an application (client) id (a GUID)", c.ClientID)
+		bad("client id %s is not an application (client) id (a GUID)", shown(c.ClientID))
 	}
 	switch {
 	case c.Resource == "":
 		bad("the Resource URL is required: the API's App ID URI (api://…) or client id, one of AUTH_AUDIENCES")
 	case strings.TrimSpace(c.Resource) != c.Resource || strings.ContainsAny(c.Resource, " \t\r\n"):
-		bad("Resource URL %q holds spaces", c.Resource)
+		bad("Resource URL %s holds spaces", shown(c.Resource))
+	case strings.IndexFunc(c.Resource, invisible) >= 0:
+		// url.Parse lets C1 controls and bidi overrides through, and
+		// the Resource URL is printed for the Security page.
+		bad("Resource URL %s holds a control or formatting character", shown(c.Resource))
 	case !auth.IsGUID(c.Resource) && !isAppIDURI(c.Resource):
-		bad("Resource URL %q is neither an App ID URI (api://…, https://… or urn:…) nor a client id", c.Resource)
+		bad("Resource URL %s is neither an App ID URI (api://…, https://… or urn:…) nor a client id", shown(c.Resource))
 	}
-	switch t := c.TenantID; {
-	case t == "common" || t == "organizations" || auth.IsGUID(t):
-	case strings.Contains(t, ".") && hostPattern.MatchString(t) && !strings.Contains(t, ":"):
-	default:
-		bad("tenant %q: want common, organizations, a tenant id or a verified domain", t)
+	if why := checkTenant(c.TenantID); why != "" {
+		bad("tenant %s: %s", shown(c.TenantID), why)
 	}
 	for _, v := range []struct{ what, v string }{{"title", c.Title}, {"description", c.Description}, {"publisher", c.Publisher}} {
 		if i := strings.IndexFunc(v.v, invisible); i >= 0 {
@@ -256,25 +295,28 @@ func (c Config) withDefaults() (Config, []error) {
 		}
 	}
 	if n := utf8.RuneCountInString(c.Title); n > 30 || !endsAlnum(c.Title) || reservedWords.MatchString(c.Title) {
-		bad("title %q: at most 30 characters, ending with a letter or digit, without API, Connector or a Power Platform product name", c.Title)
+		bad("title %s: at most 30 characters, ending with a letter or digit, without API, Connector or a Power Platform product name", shown(c.Title))
 	}
 	if n := utf8.RuneCountInString(c.Description); n < 30 || n > 500 {
 		bad("description: 30 to 500 characters, not %d", n)
 	}
 	if !namePattern.MatchString(c.Name) {
-		bad("name %q: letters, digits and hyphens, starting with a letter, at most 63", c.Name)
+		bad("name %s: letters, digits and hyphens, starting with a letter, at most 63", shown(c.Name))
 	}
 	for _, s := range c.Scopes {
-		if s == "" || strings.ContainsAny(s, " \t,") {
-			bad("scope %q is not one scope name", s)
+		if s == "" || strings.ContainsAny(s, " \t,") || strings.IndexFunc(s, invisible) >= 0 {
+			bad("scope %s is not one scope name", shown(s))
 		}
 	}
-	for _, u := range []struct{ what, v string }{{"website", c.Website}, {"privacy policy", c.PrivacyPolicy}} {
-		if u.v == "" && c.Host == "" {
-			continue // the default follows the host, already reported missing
+	for _, u := range []struct {
+		what, v string
+		own     bool
+	}{{"website", c.Website, ownWebsite || hostOK}, {"privacy policy", c.PrivacyPolicy, ownPrivacyPolicy}} {
+		if !u.own {
+			continue // the default follows the host or the website, already checked
 		}
-		if p, err := url.Parse(u.v); err != nil || p.Scheme != "https" || p.Host == "" {
-			bad("%s %q is not an https URL", u.what, u.v)
+		if why := checkLink(u.v); why != "" {
+			bad("%s %s is not an https URL to show: %s", u.what, shown(u.v), why)
 		}
 	}
 	if len(c.Categories) > 2 {
@@ -282,17 +324,17 @@ func (c Config) withDefaults() (Config, []error) {
 	}
 	for _, cat := range c.Categories {
 		if !slices.Contains(Categories, cat) {
-			bad("category %q is not one of %s", cat, strings.Join(Categories, ", "))
+			bad("category %s is not one of %s", shown(cat), strings.Join(Categories, ", "))
 		}
 	}
 	if n := utf8.RuneCountInString(c.Publisher); n == 0 || n > 100 {
 		bad("publisher: 1 to 100 characters")
 	}
 	if !colorRule.MatchString(c.BrandColor) {
-		bad("brand colour %q is not #rrggbb", c.BrandColor)
+		bad("brand colour %s is not #rrggbb", shown(c.BrandColor))
 	}
 	if c.Environment != "" && !auth.IsGUID(c.Environment) {
-		bad("environment %q is not an environment id (a GUID)", c.Environment)
+		bad("environment %s is not an environment id (a GUID)", shown(c.Environment))
 	}
 	if c.Resource != "" {
 		if err := CheckResource(c.Resource, c.Audiences); err != nil {
@@ -302,10 +344,121 @@ func (c Config) withDefaults() (Config, []error) {
 	if c.ClientID != "" && len(c.AllowedClientApps) > 0 && !slices.ContainsFunc(c.AllowedClientApps, func(id string) bool {
 		return strings.EqualFold(id, c.ClientID)
 	}) {
-		errs = append(errs, fmt.Errorf("%w: client id %q is not among AUTH_ALLOWED_CLIENT_APPS (%s), so the API would answer every call with 403 (rule AUTH_ALLOWED_CLIENT_APPS)",
-			ErrClientNotAllowed, c.ClientID, strings.Join(c.AllowedClientApps, ", ")))
+		errs = append(errs, fmt.Errorf("%w: client id %s is not among AUTH_ALLOWED_CLIENT_APPS (%s), so the API would answer every call with 403 (rule AUTH_ALLOWED_CLIENT_APPS)",
+			ErrClientNotAllowed, shown(c.ClientID), quoteAll(c.AllowedClientApps)))
 	}
 	return c, errs
+}
+
+// checkHost says why host is not a DNS host name with an optional port
+// from 1 to 65535, or returns "". The host goes into the definition, the
+// default website and the commands the generator prints, so nothing but
+// a host name and a port may pass.
+func checkHost(host string) string {
+	name, port, hasPort := strings.Cut(host, ":")
+	if why := checkHostName(name); why != "" {
+		return why
+	}
+	if hasPort && !isPort(port) {
+		return "the port must be a number from 1 to 65535"
+	}
+	return ""
+}
+
+// checkHostName says why name is not a DNS host name, or returns "": dot
+// separated labels of 1 to 63 letters, digits and hyphens, not starting
+// or ending with a hyphen, at most 253 characters in all (RFC 1123
+// section 2.1, RFC 1035 section 2.3.4). A final label of digits only
+// makes an IP address, not a name (RFC 3696 section 2): an IP literal
+// has no certificate for the https the connector uses, and App Service's
+// host names are DNS names. A trailing dot is refused too: the
+// certificate and the Host header name the host without it. A single
+// label (localhost) passes: it can be a gateway's or a local test's host.
+func checkHostName(name string) string {
+	switch {
+	case name == "":
+		return "no host name"
+	case len(name) > 253:
+		return "longer than 253 characters"
+	}
+	labels := strings.Split(name, ".")
+	for _, l := range labels {
+		switch {
+		case l == "":
+			return "an empty label (two dots, or a dot at an end)"
+		case len(l) > 63:
+			return "a label longer than 63 characters"
+		case l[0] == '-' || l[len(l)-1] == '-':
+			return "a label starting or ending with a hyphen"
+		}
+		if i := strings.IndexFunc(l, notLDH); i >= 0 {
+			r, _ := utf8.DecodeRuneInString(l[i:])
+			return "it holds " + strconv.QuoteRune(r) + "; a host name holds only letters, digits, hyphens and dots (an international name in its xn-- form)"
+		}
+	}
+	if strings.IndexFunc(labels[len(labels)-1], func(r rune) bool { return r < '0' || r > '9' }) < 0 {
+		return "an IP address; give the DNS name"
+	}
+	return ""
+}
+
+// notLDH reports a rune that no DNS label holds.
+func notLDH(r rune) bool {
+	return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '-')
+}
+
+// isPort reports a decimal TCP port from 1 to 65535, without sign or
+// leading zeros.
+func isPort(s string) bool {
+	if s == "" || len(s) > 5 || s[0] == '0' || strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' }) >= 0 {
+		return false
+	}
+	n, _ := strconv.Atoi(s)
+	return n <= 65535
+}
+
+// checkTenant says why t cannot be the tenant users sign in to, or
+// returns "". The tenant is a path segment of the sign-in and token URLs
+// (login.microsoftonline.com/TENANT/oauth2/...) and is printed for the
+// Security page: a tenant id, a verified domain, or common or
+// organizations
+// (learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow).
+func checkTenant(t string) string {
+	switch {
+	case t == "common" || t == "organizations":
+		return ""
+	case strings.EqualFold(t, "consumers") || strings.EqualFold(t, consumersTenantID):
+		// Only personal Microsoft accounts sign in there, and their
+		// tokens carry the consumer tenant's tid, never the work tenant
+		// AUTH_TENANT_ID names, so the API would refuse every call.
+		return "that signs in personal Microsoft accounts only, and the API accepts work or school accounts of its own tenant; give the tenant id, a verified domain, common or organizations"
+	case auth.IsGUID(t):
+		return ""
+	case strings.Contains(t, ".") && checkHostName(t) == "":
+		return ""
+	}
+	return "want common, organizations, a tenant id or a verified domain"
+}
+
+// checkLink says why u is not a link to show with the connector, or
+// returns "": an absolute https URL to a DNS host, without user
+// information (https://contoso.com@evil.example/ goes to evil.example),
+// spaces or invisible characters.
+func checkLink(u string) string {
+	if i := strings.IndexFunc(u, func(r rune) bool { return invisible(r) || unicode.IsSpace(r) }); i >= 0 {
+		return "it holds a space, control or formatting character"
+	}
+	p, err := url.Parse(u)
+	switch {
+	case err != nil || p.Scheme != "https" || p.Opaque != "" || p.Host == "":
+		return "want https://HOST/…"
+	case p.User != nil:
+		return "user information (before @) hides the real host"
+	}
+	if why := checkHost(p.Host); why != "" {
+		return "host: " + why
+	}
+	return ""
 }
 
 // isAppIDURI accepts the forms Entra ID takes for an App ID URI:

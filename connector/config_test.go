@@ -2,8 +2,10 @@ package connector
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/entrafunc/entrafunc/api"
 )
@@ -18,7 +20,7 @@ func TestConfigRefused(t *testing.T) {
 	}{
 		{"empty", func(c *Config) { *c = Config{} }, []string{"the host is required", "the client id is required", "the Resource URL is required"}, ErrInvalidConfig},
 		{"scheme in host", func(c *Config) { c.Host = "https://hello-fn.azurewebsites.net" }, []string{"without the scheme"}, ErrInvalidConfig},
-		{"path in host", func(c *Config) { c.Host = "hello-fn.azurewebsites.net/api" }, []string{"is not a host name"}, ErrInvalidConfig},
+		{"path in host", func(c *Config) { c.Host = "hello-fn.azurewebsites.net/api" }, []string{"is not a DNS host name"}, ErrInvalidConfig},
 		{"client id not a GUID", func(c *Config) { c.ClientID = "hello" }, []string{`client id "hello"`}, ErrInvalidConfig},
 		{"resource with space", func(c *Config) { c.Resource = "api://hello fn" }, []string{"holds spaces"}, ErrInvalidConfig},
 		{"relative resource", func(c *Config) { c.Resource = "hello-fn" }, []string{"neither an App ID URI"}, ErrInvalidConfig},
@@ -81,6 +83,15 @@ func TestConfigAccepted(t *testing.T) {
 		{"title ending in an accented letter", func(c *Config) { c.Title = "Café" }},
 		{"30 characters, more bytes", func(c *Config) { c.Title = strings.Repeat("é", 30) }},
 		{"urn resource", func(c *Config) { c.Resource = "urn:contoso:hello" }},
+		{"host: longest label", func(c *Config) { c.Host = strings.Repeat("a", 63) + ".example" }},
+		{"host: 253 characters", func(c *Config) { c.Host = strings.Repeat("a.", 122) + "example.n" }},
+		{"host: lowest port", func(c *Config) { c.Host = "h.example:1" }},
+		{"host: highest port", func(c *Config) { c.Host = "h.example:65535" }},
+		{"host: punycode", func(c *Config) { c.Host = "xn--hllo-bpa.example" }},
+		{"host: letter case", func(c *Config) { c.Host = "Hello-FN.azurewebsites.net" }},
+		{"host: digits in labels", func(c *Config) { c.Host = "4u.example" }},
+		{"tenant: upper-case id", func(c *Config) { c.TenantID = "72F988BF-86F1-41AF-91AB-2D7CD011DB47" }},
+		{"website with port, path, query and fragment", func(c *Config) { c.Website = "https://contoso.example:8443/a/b?c=d#e" }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := goldenConfig
@@ -141,5 +152,184 @@ func TestRedirectURL(t *testing.T) {
 		if got := RedirectURL(name); got != want {
 			t.Errorf("RedirectURL(%q) = %q, want %q", name, got, want)
 		}
+	}
+}
+
+// A hostile value is refused, and the refusal shows it escaped and cut
+// short, so that the error itself cannot drive the terminal. Each table
+// below is one class of value the generated files or the printed
+// commands carry.
+
+func TestHostileHostRefused(t *testing.T) {
+	// The host ends up in the definition, in the printed newman command,
+	// and in the default website. Only a DNS host name (letters, digits
+	// and hyphens in dot-separated labels: RFC 1123 section 2.1) with an
+	// optional port from 1 to 65535 is a host the connector can call.
+	for _, host := range []string{
+		"h.example;id",
+		"$(id).example",
+		"`id`.example",
+		"h.example'",
+		"h.example<x",
+		"h.example>x",
+		"h.example|sh",
+		"h.example&",
+		"h.example#x",
+		"h.example:0",
+		"h.example:99999",
+		"h.example:65536",
+		"h.example:080",
+		"h.example.",
+		"-h.example",
+		"h-.example",
+		"h..example",
+		"h_x.example",
+		"héllo.example",
+		"h.example\u202e",
+		"\x1b[2J.example",
+		strings.Repeat("a", 64) + ".example",
+		strings.Repeat("a.", 127) + "example", // 261 characters
+		"10.0.0.1",
+		"10.0.0.1:443",
+	} {
+		t.Run(host, func(t *testing.T) {
+			c := goldenConfig
+			c.Host = host
+			refusedSafely(t, c, "host ")
+		})
+	}
+}
+
+func TestHostileTenantRefused(t *testing.T) {
+	// The tenant is part of the sign-in and token URLs
+	// (login.microsoftonline.com/TENANT/oauth2/...) and is printed for
+	// the Security page: ? & # would rewrite those URLs, and a control
+	// character would reach the terminal.
+	for _, tc := range []struct{ tenant, want string }{
+		{"\x1b[2J.example", "tenant "},
+		{"\x1b]0;pwned\a.contoso.com", "tenant "},
+		{"contoso.com?prompt=none", "tenant "},
+		{"contoso.com&domain_hint=fabrikam.com", "tenant "},
+		{"contoso.com#x", "tenant "},
+		{"contoso.com;id", "tenant "},
+		{"contoso.com\u202e", "tenant "},
+		{"contoso..com", "tenant "},
+		{"-contoso.com", "tenant "},
+		{"10.0.0.1", "tenant "},
+		// consumers signs in personal Microsoft accounts only, whose
+		// tokens carry the consumer tenant's id, never AUTH_TENANT_ID.
+		{"consumers", "personal Microsoft accounts"},
+		{"Consumers", "personal Microsoft accounts"},
+		{"9188040d-6c67-4c5b-b112-36a304b66dad", "personal Microsoft accounts"},
+	} {
+		t.Run(tc.tenant, func(t *testing.T) {
+			c := goldenConfig
+			c.TenantID = tc.tenant
+			refusedSafely(t, c, tc.want)
+		})
+	}
+}
+
+func TestHostileURLRefused(t *testing.T) {
+	// The website and privacy policy are links Power Platform shows:
+	// absolute https URLs to a DNS host, with no user name to disguise
+	// the real host and nothing invisible.
+	for _, tc := range []struct {
+		name string
+		edit func(*Config)
+	}{
+		{"userinfo", func(c *Config) { c.Website = "https://user:pass@h.example/" }},
+		{"host disguised as userinfo", func(c *Config) { c.Website = "https://contoso.com@evil.example/" }},
+		{"port out of range", func(c *Config) { c.Website = "https://h.example:99999/" }},
+		{"port zero", func(c *Config) { c.Website = "https://h.example:0/" }},
+		{"semicolon in host", func(c *Config) { c.Website = "https://h.example;id/" }},
+		{"bidi override in path", func(c *Config) { c.Website = "https://h.example/\u202eftp.exe" }},
+		{"C1 control in path", func(c *Config) { c.Website = "https://h.example/\u0085" }},
+		{"space in path", func(c *Config) { c.Website = "https://h.example/a b" }},
+		{"IP address", func(c *Config) { c.Website = "https://10.0.0.1/" }},
+		{"privacy policy userinfo", func(c *Config) { c.PrivacyPolicy = "https://u@h.example/privacy" }},
+		{"privacy policy bidi host", func(c *Config) { c.PrivacyPolicy = "https://h\u202e.example/privacy" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := goldenConfig
+			tc.edit(&c)
+			refusedSafely(t, c, "https URL")
+		})
+	}
+}
+
+func TestErrorsShowValuesSafely(t *testing.T) {
+	// Whatever a value holds, the error repeats it quoted, escaped and cut
+	// to maxShown bytes: an OSC 52 sequence (which some terminals turn into
+	// a clipboard write) and 300 more bytes in each field.
+	const evil = "\x1b]52;c;cm0gLXJmIH4K\a\u202e"
+	long := evil + strings.Repeat("x", 300)
+	for _, tc := range []struct {
+		name string
+		edit func(*Config)
+	}{
+		{"host", func(c *Config) { c.Host = long }},
+		{"tenant", func(c *Config) { c.TenantID = long }},
+		{"client id", func(c *Config) { c.ClientID = long }},
+		{"resource", func(c *Config) { c.Resource = "api://" + long }},
+		{"title", func(c *Config) { c.Title = long }},
+		{"name", func(c *Config) { c.Name = long }},
+		{"scope", func(c *Config) { c.Scopes = []string{long} }},
+		{"website", func(c *Config) { c.Website = long }},
+		{"category", func(c *Config) { c.Categories = []string{long} }},
+		{"brand colour", func(c *Config) { c.BrandColor = long }},
+		{"environment", func(c *Config) { c.Environment = long }},
+		{"audiences", func(c *Config) { c.Audiences = []string{long, long} }},
+		{"allowed client apps", func(c *Config) { c.AllowedClientApps = []string{long} }},
+		{"many audiences", func(c *Config) { c.Audiences = slices.Repeat([]string{"api://other"}, 500) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := goldenConfig
+			tc.edit(&c)
+			refusedSafely(t, c, "")
+		})
+	}
+}
+
+func TestResourceRefusesInvisibleCharacters(t *testing.T) {
+	// The Resource URL is printed for the Security page; url.Parse lets
+	// C1 controls and bidi overrides through in the host.
+	for _, res := range []string{
+		"api://hello\u009b2J",
+		"api://hello\u202efn",
+		"api://hello-fn\u200b",
+		"https://hello\u0085fn.example",
+		"urn:hello\u2066fn",
+	} {
+		t.Run(res, func(t *testing.T) {
+			c := goldenConfig
+			c.Resource = res
+			refusedSafely(t, c, "Resource URL ")
+		})
+	}
+}
+
+// refusedSafely checks that Generate refuses c as invalid, with an error
+// that holds want and shows no value raw or at length.
+func refusedSafely(t *testing.T, c Config, want string) {
+	t.Helper()
+	_, err := Generate(c, api.Routes())
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	if !errors.Is(err, ErrInvalidConfig) && !errors.Is(err, ErrResourceNotAccepted) && !errors.Is(err, ErrClientNotAllowed) {
+		t.Errorf("err = %v, want a configuration error", err)
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, want) {
+		t.Errorf("err = %q, want it to contain %q", msg, want)
+	}
+	// Joined errors are one per line; nothing else may move the cursor
+	// or reorder the text.
+	if i := strings.IndexFunc(msg, func(r rune) bool { return r != '\n' && invisible(r) || r == utf8.RuneError }); i >= 0 {
+		t.Errorf("err holds %q at byte %d: %q", msg[i:i+1], i, msg)
+	}
+	if strings.Contains(msg, strings.Repeat("x", maxShown+1)) || len(msg) > 4000 {
+		t.Errorf("err repeats a value at length (%d bytes): %.300q", len(msg), msg)
 	}
 }

@@ -35,8 +35,8 @@
 #   of API. AUTH_EASYAUTH_VERIFY_TOKEN=true: the handler also validates the
 #   bearer token (forwarded by the host) and requires it to name the same
 #   tid and oid as the principal, so a platform regression that lets a
-#   forged principal through gains nothing (shared reference platform.md
-#   §4.4).
+#   forged principal through gains nothing (see
+#   https://learn.microsoft.com/azure/app-service/configure-authentication-user-identities).
 # * The connector signs in with a client secret, created last, only if the
 #   registration has none of ours yet, and printed once to stdout: never
 #   to a file, never on a command line. With --federated no secret is
@@ -229,7 +229,7 @@ REDIRECT_URI="https://global.consent.azure-apim.net/redirect/$REDIRECT_SUFFIX"
 RETRY_SLEEP=${PROVISION_RETRY_SLEEP:-10}
 [[ $RETRY_SLEEP =~ ^[0-9]+$ ]] || usage_error "PROVISION_RETRY_SLEEP=$RETRY_SLEEP: a number of seconds"
 SP_TRIES=5
-# authsettingsV2 with this api-version is what platform.md §5 describes.
+# authsettingsV2 as https://learn.microsoft.com/azure/templates/microsoft.web/2024-04-01/sites/config-authsettingsv2 describes it.
 AUTH_API_VERSION="2024-04-01"
 GRAPH="https://graph.microsoft.com/v1.0"
 

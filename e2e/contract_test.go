@@ -75,8 +75,10 @@ func TestDevModeContract(t *testing.T) {
 			status: 400, contains: []string{"invalid_request"}},
 		{name: "two Authorization headers", req: request{method: "GET", path: "/api/Hello", headers: map[string][]string{"Authorization": {"Bearer " + tok, "Bearer " + tok}}},
 			status: 400, contains: []string{"invalid_request"}},
+		// One limit, on the token itself (auth.MaxTokenBytes), whichever
+		// way it came: too large is a token that is not valid.
 		{name: "oversized Authorization header", req: request{method: "GET", path: "/api/Hello", headers: bearer(strings.Repeat("a", 17<<10))},
-			status: 400, contains: []string{"invalid_request"}},
+			status: 401, contains: []string{"invalid_token"}},
 		{name: "missing scope", req: request{method: "GET", path: "/api/Hello", headers: bearer(p.token("--scope", "Files.Read"))},
 			status: 403, contains: []string{"insufficient_scope"},
 			header: map[string]string{"WWW-Authenticate": `Bearer realm="api", error="insufficient_scope", scope="user_impersonation"`}},
@@ -244,6 +246,17 @@ func TestRefusesToStart(t *testing.T) {
 	}{
 		{"no authentication configured", map[string]string{}, []string{"no authentication is configured", "AUTH_MODE=dev", "AUTH_TENANT_ID"}},
 		{"dev mode in Azure", map[string]string{"AUTH_MODE": "dev", "WEBSITE_INSTANCE_ID": "abc", "AUTH_DEV_KEY_FILE": "/nonexistent/k.pem"}, []string{"refuses to run in Azure"}},
+		// The hosting options that do not set WEBSITE_INSTANCE_ID, as the
+		// Functions host starts the handler there.
+		{"dev mode on Flex Consumption", map[string]string{"AUTH_MODE": "dev", "WEBSITE_SITE_NAME": "hello-fn", "WEBSITE_SKU": "FlexConsumption", "LEGION_SERVICE_HOST": "10.0.0.4", "AUTH_DEV_KEY_FILE": "/nonexistent/k.pem"}, []string{"refuses to run in Azure", "WEBSITE_SITE_NAME is set"}},
+		{"dev mode on Linux Consumption", map[string]string{"AUTH_MODE": "dev", "CONTAINER_NAME": "E9A1B2C3D4-6387", "FUNCTIONS_CUSTOMHANDLER_WORKER_ID": "w1", "AUTH_DEV_KEY_FILE": "/nonexistent/k.pem"}, []string{"refuses to run in Azure", "CONTAINER_NAME is set"}},
+		{"dev mode on Container Apps", map[string]string{"AUTH_MODE": "dev", "CONTAINER_APP_NAME": "hello-fn", "AUTH_DEV_KEY_FILE": "/nonexistent/k.pem"}, []string{"refuses to run in Azure", "CONTAINER_APP_NAME is set"}},
+		{"dev mode on Kubernetes", map[string]string{"AUTH_MODE": "dev", "KUBERNETES_SERVICE_HOST": "10.96.0.1", "AUTH_DEV_KEY_FILE": "/nonexistent/k.pem"}, []string{"refuses to run in Azure", "KUBERNETES_SERVICE_HOST is set"}},
+		{"dev mode with WEBSITE_INSTANCE_ID set but empty", map[string]string{"AUTH_MODE": "dev", "WEBSITE_INSTANCE_ID": "", "AUTH_DEV_KEY_FILE": "/nonexistent/k.pem"}, []string{"refuses to run in Azure"}},
+		{"easyauth from copied settings, outside Azure", map[string]string{"AUTH_MODE": "easyauth", "WEBSITE_AUTH_ENABLED": "True", "AUTH_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47"}, []string{"cannot be trusted here", "outside Azure nothing strips forged headers"}},
+		{"easyauth on Kubernetes", map[string]string{"AUTH_MODE": "easyauth", "WEBSITE_AUTH_ENABLED": "True", "KUBERNETES_SERVICE_HOST": "10.96.0.1", "AUTH_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47"}, []string{"cannot be trusted here", "App Service Authentication does not run"}},
+		{"a relative dev key file", map[string]string{"AUTH_MODE": "dev", "AUTH_DEV_KEY_FILE": "k.pem"}, []string{"AUTH_DEV_KEY_FILE", "not an absolute path"}},
+		{"a relative HOME", map[string]string{"AUTH_MODE": "dev", "HOME": "repo"}, []string{"$HOME", "not an absolute path"}},
 		{"dev mode off loopback", map[string]string{"AUTH_MODE": "dev", "LISTEN_HOST": "0.0.0.0", "AUTH_DEV_KEY_FILE": "/nonexistent/k.pem"}, []string{"loopback only"}},
 		{"every problem at once", map[string]string{"AUTH_MODE": "bogus", "AUTH_TENANT_ID": "nope", "LOG_LEVEL": "loud", "FUNCTIONS_CUSTOMHANDLER_PORT": "x"},
 			[]string{"4 configuration problem(s)", "AUTH_MODE", "AUTH_TENANT_ID", "LOG_LEVEL", "FUNCTIONS_CUSTOMHANDLER_PORT"}},

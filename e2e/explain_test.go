@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/entrafunc/entrafunc/auth"
 	"github.com/entrafunc/entrafunc/internal/entratest"
 )
 
@@ -50,7 +52,7 @@ func TestExplainBinary(t *testing.T) {
 		{name: "an unknown key offline", args: []string{"-"}, token: unknown, code: 0,
 			stdout: []string{"signature: NOT CHECKED", "ACCEPTED if the signature is good"}},
 		{name: "no token on stdin", args: []string{"--online", "-"}, token: "", code: 2,
-			stderr: []string{"the token is empty", "usage: handler explain"}},
+			stderr: []string{"the token is empty", "handler explain -h"}},
 		{name: "no configuration", args: []string{"--online", "-"}, token: good, env: map[string]string{}, code: 2,
 			stderr: []string{"configuration must be valid"}},
 	}
@@ -142,12 +144,39 @@ func TestExplainAgreesWithTheServer(t *testing.T) {
 		{"ID token", is.Mint(entratest.Token{Kind: entratest.IDToken, Audience: apiClientID})},
 		{"missing scope", is.Mint(entratest.Token{Scopes: []string{"Files.Read"}})},
 		{"garbage", "garbage"},
+		// Not token68: the server refuses the request (400) before any
+		// verifier sees it, and explain says the same.
+		{"not token68", "!!!." + strings.SplitN(good, ".", 2)[1]},
+		{"a quoted token", `"` + good + `"`},
+		{"a comma inside", strings.Replace(good, ".", ",", 1)},
+	}
+	// At the size limit and one byte either side, sent with the scheme
+	// in any case and spaces around the token: the limit is the token's,
+	// so explain (given the header's value) and the server agree. Before,
+	// the server counted "Bearer " and answered 400 to tokens of 16378 to
+	// 16384 bytes that explain accepted.
+	type form struct{ name, prefix, suffix string }
+	forms := []form{{"Bearer", "Bearer ", ""}, {"bearer and spaces", "bearer   ", "  "}, {"BEARER", "BEARER ", ""}}
+	type sized struct {
+		name, token string
+		form        form
+	}
+	var sizes []sized
+	for _, n := range []int{auth.MaxTokenBytes - len("Bearer ") + 1, auth.MaxTokenBytes - 1, auth.MaxTokenBytes, auth.MaxTokenBytes + 1} {
+		tok := mintOfLength(t, is, n)
+		for _, f := range forms {
+			sizes = append(sizes, sized{fmt.Sprintf("%d bytes, %s", n, f.name), tok, f})
+		}
 	}
 	for _, tc := range tokens {
+		sizes = append(sizes, sized{tc.name, tc.token, forms[0]})
+	}
+	for _, tc := range sizes {
 		t.Run(tc.name, func(t *testing.T) {
+			header := tc.form.prefix + tc.token + tc.form.suffix
 			cmd := exec.Command(handlerBin, "explain", "--online", "--json", "-")
 			cmd.Env = environ(env)
-			cmd.Stdin = strings.NewReader(tc.token)
+			cmd.Stdin = strings.NewReader(header)
 			out, err := cmd.Output()
 			var exit *exec.ExitError
 			if err != nil && !errors.As(err, &exit) {
@@ -169,7 +198,7 @@ func TestExplainAgreesWithTheServer(t *testing.T) {
 				t.Errorf("explain exit %d with a verdict of accepted %v", code, v.Accepted)
 			}
 
-			got := p.do(request{method: "GET", path: "/api/Hello?name=Marc", headers: bearer(tc.token)})
+			got := p.do(request{method: "GET", path: "/api/Hello?name=Marc", headers: map[string][]string{"Authorization": {header}}})
 			if got.status != v.Status {
 				t.Fatalf("server %d, explain %d (reason %s): %s", got.status, v.Status, v.Reason, got.body)
 			}
@@ -186,4 +215,17 @@ func TestExplainAgreesWithTheServer(t *testing.T) {
 			}
 		})
 	}
+}
+
+// mintOfLength mints a token of is exactly n bytes long, padding a claim
+// and, for the lengths base64 skips, a header member.
+func mintOfLength(t *testing.T, is *entratest.Issuer, n int) string {
+	t.Helper()
+	tok := entratest.OfLength(n, func(h, p string) string {
+		return is.Mint(entratest.Token{Header: map[string]any{"x": h}, Claims: map[string]any{"pad": p}})
+	})
+	if tok == "" {
+		t.Fatalf("no token of %d bytes", n)
+	}
+	return tok
 }

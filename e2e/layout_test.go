@@ -13,7 +13,7 @@ import (
 
 // The Functions project files can only be checked as files here: no host
 // runs on this machine. These tests hold them to the route table and to
-// what the host expects (platform.md §1).
+// what the host expects (https://learn.microsoft.com/azure/azure-functions/functions-custom-handlers#application-structure).
 
 func readJSON(t *testing.T, path string, v any) {
 	t.Helper()

@@ -23,7 +23,7 @@ import (
 // What `make package` builds and `func azure functionapp publish` ships:
 // cmd/funcpack packs a copy of the project, never the developer's own
 // ./handler, with the handler built as for Azure (static linux/amd64).
-// See platform.md §3.3 and users.md §1.1–§1.2.
+// See https://learn.microsoft.com/azure/azure-functions/functions-custom-handlers and Azure/azure-functions-core-tools#2510 (the executable bit lost on publish).
 
 // buildEnv is the Makefile's: the shell's GOFLAGS and go.work do not
 // apply.
@@ -308,25 +308,7 @@ func TestPackageRepoTree(t *testing.T) {
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git is not installed")
 	}
-	cmd := exec.Command("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard")
-	cmd.Dir = ".."
-	list, err := cmd.Output()
-	if err != nil {
-		t.Skipf("not a git checkout: %v", err)
-	}
-	root := t.TempDir()
-	for _, f := range strings.Split(strings.TrimRight(string(list), "\x00"), "\x00") {
-		if f == "" || f == "handler" {
-			continue
-		}
-		src := filepath.Join("..", filepath.FromSlash(f))
-		fi, err := os.Lstat(src)
-		if err != nil || !fi.Mode().IsRegular() {
-			// Deleted in the working tree but not in the index, or a link.
-			continue
-		}
-		copyTo(t, src, filepath.Join(root, filepath.FromSlash(f)))
-	}
+	root := repoCopy(t)
 	// What a developer's tree holds besides, which git ignores but publish
 	// would not.
 	for _, d := range []string{"dist/functionapp.zip", "tools/node_modules/newman/index.js", "node_modules/x/index.js", "bench/out/result.txt", "e2e.test", "cpu.prof"} {

@@ -797,8 +797,9 @@ func TestProvisionPlanAcceptedByHandler(t *testing.T) {
 			settings["AUTH_ALLOWED_CLIENT_APPS"], gen.value("--resource"), settings["AUTH_TENANT_ID"])
 	}
 
-	// WEBSITE_AUTH_ENABLED is what the platform sets once Easy Auth is on.
-	env := map[string]string{"WEBSITE_AUTH_ENABLED": "True"}
+	// WEBSITE_AUTH_ENABLED is what the platform sets once Easy Auth is on,
+	// and WEBSITE_SITE_NAME what every App Service-based plan sets.
+	env := map[string]string{"WEBSITE_AUTH_ENABLED": "True", "WEBSITE_SITE_NAME": "hello-fn"}
 	for k, v := range settings {
 		env[k] = v
 	}

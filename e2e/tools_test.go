@@ -25,7 +25,7 @@ import (
 // through newman. This file has the helpers that run them and the tests
 // that hold the tools themselves to what they are for, on real connectors
 // from microsoft/PowerPlatformConnectors (testdata/connectors) and on
-// samples made here. See shared reference connector.md §1.4, §2 and §4.
+// samples made here. See https://learn.microsoft.com/connectors/custom-connectors/coding-standards and microsoft/PowerPlatformConnectors (schemas/).
 
 // requireToolsEnv, set to 1 (make test does), turns a missing tool into a
 // failure instead of a skip, so that CI cannot pass by skipping.

@@ -30,7 +30,7 @@ import (
 // parser and held to what the repository says the image must contain.
 
 // scriptRoot is where the Functions host images look for the app
-// (platform.md §3.4); AzureWebJobsScriptRoot must say the same.
+// (ENV AzureWebJobsScriptRoot in the images of github.com/Azure/azure-functions-docker); AzureWebJobsScriptRoot must say the same.
 const scriptRoot = "/home/site/wwwroot"
 
 // project is what the checks compare the Dockerfile with, read from the

@@ -24,45 +24,47 @@ const buildHint = "build it with make package (CGO_ENABLED=0 GOOS=linux GOARCH=a
 func checkExecutable(file string) []error {
 	f, err := os.Open(file)
 	if err != nil {
-		return []error{err}
+		return []error{pathError(err)}
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return []error{err}
+		return []error{pathError(err)}
 	}
+	// The name may come from anywhere (-root): printed as show prints it.
+	name := show(file)
 	if !fi.Mode().IsRegular() {
-		return []error{fmt.Errorf("%s is not a regular file", file)}
+		return []error{fmt.Errorf("%s is not a regular file", name)}
 	}
 	var magic [4]byte
 	if _, err := io.ReadFull(f, magic[:]); err != nil {
-		return []error{fmt.Errorf("%s is not an ELF executable (%d bytes): %s", file, fi.Size(), buildHint)}
+		return []error{fmt.Errorf("%s is not an ELF executable (%d bytes): %s", name, fi.Size(), buildHint)}
 	}
 	if string(magic[:]) != elf.ELFMAG {
-		return []error{fmt.Errorf("%s is %s, not a Linux ELF executable: %s", file, describeMagic(magic[:]), buildHint)}
+		return []error{fmt.Errorf("%s is %s, not a Linux ELF executable: %s", name, describeMagic(magic[:]), buildHint)}
 	}
 	ef, err := elf.NewFile(f)
 	if err != nil {
-		return []error{fmt.Errorf("%s is not a valid ELF file: %v", file, err)}
+		return []error{fmt.Errorf("%s is not a valid ELF file: %v", name, err)}
 	}
 	defer ef.Close()
 
 	var errs []error
 	if ef.Class != elf.ELFCLASS64 || ef.Machine != elf.EM_X86_64 {
-		errs = append(errs, fmt.Errorf("%s is built for %s, but Azure Functions on Linux runs x86-64 (GOARCH=amd64): %s", file, describeMachine(ef), buildHint))
+		errs = append(errs, fmt.Errorf("%s is built for %s, but Azure Functions on Linux runs x86-64 (GOARCH=amd64): %s", name, describeMachine(ef), buildHint))
 	}
 	osOK := ef.OSABI == elf.ELFOSABI_NONE || ef.OSABI == elf.ELFOSABI_LINUX
 	if !osOK {
-		errs = append(errs, fmt.Errorf("%s is built for another system (ELF OS ABI %v), not Linux (GOOS=linux): %s", file, ef.OSABI, buildHint))
+		errs = append(errs, fmt.Errorf("%s is built for another system (ELF OS ABI %v), not Linux (GOOS=linux): %s", name, ef.OSABI, buildHint))
 	}
 	if ef.Type != elf.ET_EXEC && ef.Type != elf.ET_DYN {
-		errs = append(errs, fmt.Errorf("%s is an ELF %v file, not an executable", file, ef.Type))
+		errs = append(errs, fmt.Errorf("%s is an ELF %v file, not an executable", name, ef.Type))
 	}
 	if interp, ok := interpreter(ef); ok {
-		errs = append(errs, fmt.Errorf("%s is dynamically linked (it needs the program interpreter %s, which the host may not have): %s", file, interp, buildHint))
+		errs = append(errs, fmt.Errorf("%s is dynamically linked (it needs the program interpreter %s, which the host may not have): %s", name, show(interp), buildHint))
 	}
 	if libs := neededLibraries(ef); len(libs) > 0 {
-		errs = append(errs, fmt.Errorf("%s needs shared libraries (%s): %s", file, strings.Join(libs, ", "), buildHint))
+		errs = append(errs, fmt.Errorf("%s needs shared libraries (%s): %s", name, strings.Join(libs, ", "), buildHint))
 	}
 	// Some systems' binaries (DragonFly's) carry no OS ABI in the header,
 	// but a Go binary names the system it was built for.
@@ -70,13 +72,13 @@ func checkExecutable(file string) []error {
 		for _, s := range bi.Settings {
 			switch {
 			case s.Key == "GOOS" && s.Value != "linux":
-				errs = append(errs, fmt.Errorf("%s is a Go binary built for GOOS=%s, not linux: %s", file, s.Value, buildHint))
+				errs = append(errs, fmt.Errorf("%s is a Go binary built for GOOS=%s, not linux: %s", name, show(s.Value), buildHint))
 			case s.Key == "-buildmode" && s.Value != "exe" && s.Value != "pie" && s.Value != "default":
-				errs = append(errs, fmt.Errorf("%s is a Go %s build, not an executable: %s", file, s.Value, buildHint))
+				errs = append(errs, fmt.Errorf("%s is a Go %s build, not an executable: %s", name, show(s.Value), buildHint))
 			case s.Key == "GOAMD64" && s.Value != "v1" && s.Value != "v2":
 				// v3 and v4 need AVX2 or AVX-512: the binary dies with an
 				// illegal instruction on a host CPU without them.
-				errs = append(errs, fmt.Errorf("%s is built with GOAMD64=%s, which not every Azure host CPU runs: build with GOAMD64=v1 (make package does)", file, s.Value))
+				errs = append(errs, fmt.Errorf("%s is built with GOAMD64=%s, which not every Azure host CPU runs: build with GOAMD64=v1 (make package does)", name, show(s.Value)))
 			}
 		}
 	}
@@ -175,6 +177,10 @@ func neededLibraries(f *elf.File) []string {
 		return nil
 	}
 	if libs, err := f.ImportedLibraries(); err == nil && len(libs) > 0 {
+		// Names read from the binary, printed as show prints paths.
+		for i, l := range libs {
+			libs[i] = show(l)
+		}
 		return libs
 	}
 	return []string{fmt.Sprintf("%d, names unreadable", count)}

@@ -9,9 +9,12 @@ import (
 
 // funcignore is a .funcignore file read the way Core Tools reads it for
 // `func azure functionapp publish` (its GitIgnoreParser, a port of the npm
-// package gitignore-parser), not the way git reads a .gitignore. What ships
-// must be what publish would ship, so the differences from git are kept on
-// purpose:
+// package gitignore-parser: github.com/Azure/azure-functions-core-tools,
+// src/Cli/func/Common/GitIgnoreParser.cs, with the word
+// boundary from pull request 1730), not the way git reads a .gitignore.
+// What ships must be what publish would ship, so the differences from git
+// are kept on purpose; where they let in a file the lines meant to keep
+// out, funcpack refuses to pack rather than ship it (see plan):
 //
 //   - Lines are trimmed; empty lines and lines starting with # are skipped.
 //     There are no escapes: a backslash is a literal character.
@@ -44,7 +47,11 @@ type funcignore struct {
 type ignorePattern struct {
 	line int    // 1-based, for messages
 	text string // the line as written, trimmed
+	pat  string // the pattern: text less a leading ! and then a leading /
 	re   *regexp.Regexp
+	// full matches a path the pattern matches whole, not just its start:
+	// what an allow-list line is meant to name.
+	full *regexp.Regexp
 }
 
 // parseFuncignore reads a .funcignore file's text. Any text is valid: Core
@@ -62,7 +69,14 @@ func parseFuncignore(src string) *funcignore {
 		negated := strings.HasPrefix(p, "!")
 		p = strings.TrimPrefix(p, "!")
 		p = strings.TrimPrefix(p, "/")
-		ip := ignorePattern{line: i + 1, text: line, re: compileIgnorePattern(p)}
+		body := ignoreRegexp(p)
+		ip := ignorePattern{
+			line: i + 1, text: line, pat: p,
+			// Every character but * is quoted, so the expressions always
+			// compile.
+			re:   regexp.MustCompile(`^(?:` + body + `)\b`),
+			full: regexp.MustCompile(`^(?:` + body + `)$`),
+		}
 		if negated {
 			f.include = append(f.include, ip)
 		} else {
@@ -72,12 +86,12 @@ func parseFuncignore(src string) *funcignore {
 	return f
 }
 
-// compileIgnorePattern turns one pattern into the regular expression Core
-// Tools builds for it: anchored at the start, ending at a word boundary.
-// Go's \b is ASCII-only, like .NET's in ECMAScript mode.
-func compileIgnorePattern(p string) *regexp.Regexp {
+// ignoreRegexp turns one pattern into the body of the regular expression
+// Core Tools builds for it (GitIgnoreParser.PrepareRegexPattern), which it
+// anchors at the start and ends at a word boundary: ^(?:body)\b. Go's \b is
+// ASCII-only, like .NET's in ECMAScript mode.
+func ignoreRegexp(p string) string {
 	var b strings.Builder
-	b.WriteString(`^(?:`)
 	for i := 0; i < len(p); {
 		switch {
 		case strings.HasPrefix(p[i:], "**"):
@@ -92,9 +106,7 @@ func compileIgnorePattern(p string) *regexp.Regexp {
 			i += n
 		}
 	}
-	b.WriteString(`)\b`)
-	// Every character but * is quoted, so the expression always compiles.
-	return regexp.MustCompile(b.String())
+	return b.String()
 }
 
 // excludedBy returns the pattern that keeps the file at rel (a slash path
@@ -105,6 +117,12 @@ func (f *funcignore) excludedBy(rel string) (ignorePattern, bool) {
 			return ignorePattern{}, false
 		}
 	}
+	return f.matchingExclude(rel)
+}
+
+// matchingExclude returns the first line without ! that matches rel,
+// whatever the ! lines say.
+func (f *funcignore) matchingExclude(rel string) (ignorePattern, bool) {
 	for _, p := range f.exclude {
 		if p.re.MatchString(rel) {
 			return p, true
@@ -113,18 +131,80 @@ func (f *funcignore) excludedBy(rel string) (ignorePattern, bool) {
 	return ignorePattern{}, false
 }
 
-// prunes reports whether every file under the folder dir is excluded, so
-// that the walk need not enter it (tools/node_modules is large). A pattern
-// that matches dir matches dir/anything too: the match is a prefix, and
-// the / after dir is a non-word character just as the end of dir is. An
-// exception could re-include any file, so with exceptions nothing is
-// pruned.
-func (f *funcignore) prunes(dir string) bool {
-	if len(f.include) > 0 {
-		return false
+// admittedBy says how the ! lines match the file at rel: exact when one
+// matches the whole path, and otherwise the lines that match only a start
+// of it ending at a word boundary. Core Tools lets a file in on such a
+// match, so "!host.json" admits host.json.bak and host.json~, and
+// "!Me/function.json" admits a folder Me/function.json.d/ and all it
+// holds: a line meant to name one file names every file whose path starts
+// with it.
+func (f *funcignore) admittedBy(rel string) (exact bool, prefix []ignorePattern) {
+	for _, p := range f.include {
+		switch {
+		case p.full.MatchString(rel):
+			return true, nil
+		case p.re.MatchString(rel):
+			prefix = append(prefix, p)
+		}
 	}
-	_, ok := f.excludedBy(dir)
+	return false, prefix
+}
+
+// allowListLine returns the line "*" (or "/*"), which makes the file an
+// allow-list: everything is meant to stay out unless a ! line names it.
+// Core Tools' * is [^/]+ followed by a word boundary, so it misses a path
+// whose first name holds no ASCII letter, digit or _ ("~", "-", "...",
+// "été"): those ship unless something else excludes them.
+func (f *funcignore) allowListLine() (ignorePattern, bool) {
+	for _, p := range f.exclude {
+		if p.pat == "*" {
+			return p, true
+		}
+	}
+	return ignorePattern{}, false
+}
+
+// prunes reports whether every file under the folder dir is excluded, so
+// that the walk need not enter it (tools/node_modules is large) and a
+// symbolic link to it need not be refused. A pattern that matches dir
+// matches dir/anything too: the match is a prefix, and the / after dir is
+// a non-word character just as the end of dir is. A folder under which a
+// ! line could match a file is entered.
+func (f *funcignore) prunes(dir string) bool {
+	for _, p := range f.include {
+		if mayMatchUnder(p.pat, dir) {
+			return false
+		}
+	}
+	_, ok := f.matchingExclude(dir)
 	return ok
+}
+
+// mayMatchUnder reports whether the pattern could match the path of some
+// file under the folder dir. It may say yes when no such file exists, never
+// no when one does: * and the literal characters cannot match a /, so
+// without ** the pattern's names line up with the path's, each but the
+// last matched whole (the last may match a start of its name, or the
+// pattern may go on below dir). A ** can span folders: past it, anything
+// may match.
+func mayMatchUnder(pat, dir string) bool {
+	ps, ds := strings.Split(pat, "/"), strings.Split(dir, "/")
+	for i, d := range ds {
+		if i >= len(ps) {
+			return true
+		}
+		if strings.Contains(ps[i], "**") {
+			return true
+		}
+		body := ignoreRegexp(ps[i])
+		if i == len(ps)-1 {
+			return regexp.MustCompile(`^(?:` + body + `)`).MatchString(d)
+		}
+		if !regexp.MustCompile(`^(?:` + body + `)$`).MatchString(d) {
+			return false
+		}
+	}
+	return true
 }
 
 // Core Tools leaves these out of every package, whatever .funcignore says,

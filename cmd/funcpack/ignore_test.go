@@ -114,7 +114,22 @@ func TestFuncignorePrunes(t *testing.T) {
 		{"*.go", "cmd", false},
 		{"node_modules/", "node_modules", false},
 		{"tools\n!tools/keep", "tools", false},
-		{"tools\n!other", "tools", false},
+		// No ! line can match under tools/, so nothing there can ship.
+		{"tools\n!other", "tools", true},
+		// An allow-list: the folders its ! lines could reach are entered,
+		// the rest pruned (with a link in them not refused).
+		{"*\n!host.json\n!Me/function.json", "tools", true},
+		{"*\n!host.json\n!Me/function.json", "Me", false},
+		{"*\n!host.json\n!Me/function.json", "Me/other", true},
+		// Core Tools' "!Me/function.json" matches under a folder
+		// Me/function.json.d too.
+		{"*\n!host.json\n!Me/function.json", "Me/function.json.d", false},
+		{"*\n!host.json\n!Me/function.json", "host.json.d", false},
+		{"*\n!*/function.json", "tools", false},
+		{"*\n!*/function.json", "tools/node_modules", true},
+		{"*\n!**/keep", "tools/node_modules", false},
+		{"*\n!tools/", "tools/node_modules", false},
+		{"*\n!", "tools", false},
 	} {
 		ig := parseFuncignore(tt.patterns)
 		if got := ig.prunes(tt.dir); got != tt.want {
@@ -123,7 +138,7 @@ func TestFuncignorePrunes(t *testing.T) {
 		if !tt.want {
 			continue
 		}
-		for _, f := range []string{"/x", "/.x", "/-", "/a/b.go", "/@types/x"} {
+		for _, f := range []string{"/x", "/.x", "/-", "/a/b.go", "/@types/x", "/function.json", "/function.json.d/.env", "/keep"} {
 			if _, ok := ig.excludedBy(tt.dir + f); !ok {
 				t.Errorf("patterns %q prune %q, but %q would ship", tt.patterns, tt.dir, tt.dir+f)
 			}

@@ -31,10 +31,24 @@
 //     Core Tools compares it with the zip's entry names as written, and
 //     would not mark ./handler executable.
 //   - host.json must be strict JSON (no comments).
-//   - Symbolic links are followed, as Core Tools follows them, but a link
-//     back into a folder being walked is skipped instead of looping; a
-//     broken link, or a file that is not a regular one, is refused unless
-//     excluded.
+//   - A symbolic link that would ship is refused, where Core Tools would
+//     ship the bytes it points to (local.settings.json, a key outside the
+//     app); a link to a folder is never followed, so a link to / or back
+//     up the tree cannot make the walk endless, and is refused unless
+//     nothing under it could ship. A file with more than one hard link, or
+//     that is not a regular file, is refused unless excluded.
+//   - A file that would ship only because a ! line matches the start of
+//     its path (Core Tools lets host.json.bak in on "!host.json", and a
+//     folder Me/function.json.d/ on "!Me/function.json"), or because an
+//     allow-list's * misses it (a first name with no ASCII letter, digit or
+//     _, such as ~), is refused, naming the file and the line.
+//   - A name with a control character, a line separator, an invisible
+//     format character (bidi, zero-width), a backslash, invalid UTF-8, a
+//     character Azure Files refuses, or one that differs from another only
+//     in case, is refused.
+//   - Every path printed is escaped (Go-quoted) unless it is made only of
+//     plain characters, so that a name cannot drive the terminal or forge
+//     a line.
 //
 // Exit status: 0 on success, 1 when the app cannot be packaged (every
 // problem found is listed), 2 for a usage error.
@@ -144,16 +158,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	if err := writeZip(ctx, *out, p.entries, mtime); err != nil {
-		return err
+		return pathError(err)
 	}
 	files, size := 0, int64(0)
 	for _, e := range p.entries {
-		fmt.Fprintf(stdout, "%v %10d  %s\n", e.mode, e.size, e.name)
+		fmt.Fprintf(stdout, "%v %10d  %s\n", e.mode, e.size, show(e.name))
 		if !e.mode.IsDir() {
 			files++
 			size += e.size
 		}
 	}
-	fmt.Fprintf(stdout, "wrote %s: %d files, %d bytes before compression\n", *out, files, size)
+	fmt.Fprintf(stdout, "wrote %s: %d files, %d bytes before compression\n", show(*out), files, size)
 	return nil
 }

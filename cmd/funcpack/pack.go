@@ -48,6 +48,7 @@ type entry struct {
 	src  string // the file on disk, empty for a folder
 	mode fs.FileMode
 	size int64
+	info fs.FileInfo // the file as the walk found it, nil for a folder
 }
 
 // pkg is what the zip will hold, and what is worth saying about it.
@@ -64,10 +65,10 @@ func plan(ctx context.Context, root, out string) (*pkg, error) {
 	var errs []error
 	fi, err := os.Stat(root)
 	if err != nil {
-		return p, fmt.Errorf("-root: %w", err)
+		return p, fmt.Errorf("-root: %w", pathError(err))
 	}
 	if !fi.IsDir() {
-		return p, fmt.Errorf("-root %s is not a folder", root)
+		return p, fmt.Errorf("-root %s is not a folder", show(root))
 	}
 
 	exe, err := hostExecutable(root)
@@ -80,9 +81,9 @@ func plan(ctx context.Context, root, out string) (*pkg, error) {
 	case err == nil:
 		ig = parseFuncignore(string(b))
 	case errors.Is(err, fs.ErrNotExist):
-		p.warnings = append(p.warnings, fmt.Sprintf("no .funcignore in %s: every file there ships, as publish would ship it (sources, tests, tools)", root))
+		p.warnings = append(p.warnings, fmt.Sprintf("no .funcignore in %s: every file there ships, as publish would ship it (sources, tests, tools)", show(root)))
 	default:
-		errs = append(errs, err)
+		errs = append(errs, pathError(err))
 	}
 
 	// The previous zip, when -o is inside the root and .funcignore does
@@ -103,22 +104,14 @@ func plan(ctx context.Context, root, out string) (*pkg, error) {
 	}
 	if !shipped["host.json"] {
 		if pat, ok := ig.excludedBy("host.json"); ok {
-			errs = append(errs, fmt.Errorf(".funcignore line %d (%s) excludes host.json, which the host needs to run the app", pat.line, pat.text))
+			errs = append(errs, fmt.Errorf(".funcignore line %d (%s) excludes host.json, which the host needs to run the app", pat.line, show(pat.text)))
 		}
 	}
 	if exe != "" {
 		errs = append(errs, checkShippedExecutable(root, exe, ig, shipped)...)
-		// Core Tools matches a pattern against a prefix of the path that
-		// ends at a word boundary, and an exception always wins: the
-		// "!handler" that lets the executable in also lets in handler.exe
-		// or handler.test beside it, and no .funcignore line can keep them
-		// out. publish would ship them, so refuse until they are gone.
-		for name := range shipped {
-			if name != exe && strings.HasPrefix(name, exe) && name[len(exe)] != '/' && !isWordByte(name[len(exe)]) {
-				errs = append(errs, fmt.Errorf("%s would ship beside the handler (.funcignore cannot exclude a file whose name starts with %s followed by a non-word character): delete or move it", name, exe))
-			}
-		}
 	}
+	errs = append(errs, checkAdmitted(files, ig, exe)...)
+	errs = append(errs, checkNames(files)...)
 	if len(errs) > 0 {
 		return p, errors.Join(errs...)
 	}
@@ -159,16 +152,16 @@ func checkShippedExecutable(root, exe string, ig *funcignore, shipped map[string
 	fi, err := os.Stat(file)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return []error{fmt.Errorf("%s, host.json's defaultExecutablePath, does not exist: %s", file, buildHint)}
+			return []error{fmt.Errorf("%s, host.json's defaultExecutablePath, does not exist: %s", show(file), buildHint)}
 		}
-		return []error{err}
+		return []error{pathError(err)}
 	}
 	errs := checkExecutable(file)
 	if !shipped[exe] && fi.Mode().IsRegular() {
 		if pat, ok := ig.excludedBy(exe); ok {
-			errs = append(errs, fmt.Errorf(".funcignore line %d (%s) excludes %s, host.json's defaultExecutablePath: publish would ship no handler", pat.line, pat.text, exe))
+			errs = append(errs, fmt.Errorf(".funcignore line %d (%s) excludes %s, host.json's defaultExecutablePath: publish would ship no handler", pat.line, show(pat.text), show(exe)))
 		} else {
-			errs = append(errs, fmt.Errorf("%s, host.json's defaultExecutablePath, is in a place publish always leaves out (.git, .vscode, or a name such as local.settings.json)", exe))
+			errs = append(errs, fmt.Errorf("%s, host.json's defaultExecutablePath, is in a place publish always leaves out (.git, .vscode, or a name such as local.settings.json)", show(exe)))
 		}
 	}
 	return errs
@@ -179,10 +172,10 @@ func checkShippedExecutable(root, exe string, ig *funcignore, shipped map[string
 func hostExecutable(root string) (string, error) {
 	b, err := os.ReadFile(filepath.Join(root, "host.json"))
 	if errors.Is(err, fs.ErrNotExist) {
-		return "", fmt.Errorf("no host.json in %s: -root must be the function app's root", root)
+		return "", fmt.Errorf("no host.json in %s: -root must be the function app's root", show(root))
 	}
 	if err != nil {
-		return "", err
+		return "", pathError(err)
 	}
 	var h struct {
 		CustomHandler *struct {
@@ -220,25 +213,34 @@ func hostExecutable(root string) (string, error) {
 }
 
 // walk lists the files under root that publish would ship, as Core Tools
-// lists them: it follows symbolic links and skips what .funcignore and
-// the fixed list exclude. skip, if not nil, is the previous output.
+// lists them, skipping what .funcignore and the fixed list exclude, and
+// returns every reason not to ship them. skip, if not nil, is the previous
+// output.
+//
+// Core Tools follows symbolic links, to files and to folders: its
+// FileSystemHelpers.GetFiles recurses into every folder
+// Directory.GetDirectories lists, links included, with no guard against a
+// loop (github.com/Azure/azure-functions-core-tools,
+// src/Cli/func/Common/FileSystemHelpers.cs). funcpack refuses every link
+// that would ship instead, rather than judge where it points: a link an
+// allow-list line admits ships the bytes of the file it points to, which
+// the line never named, and where that is (local.settings.json, a key
+// outside the app, /etc) is decided when the zip is read, not when it was
+// checked. A tree that ships needs no link, and the rule needs no
+// resolving of targets, which is where link checks go wrong (chains, ..
+// after a link, a target swapped between check and read). A link to a
+// folder is never followed, so a link to / or back up the tree cannot
+// make the walk endless; it is refused unless nothing under it could
+// ship. A file with more than one hard link is refused for the same
+// reason as a symbolic one: it is another file under this name.
 func walk(ctx context.Context, root string, ig *funcignore, skip fs.FileInfo) ([]entry, []error) {
 	var files []entry
 	var errs []error
-	// The folders being walked, by real path, against symbolic link loops.
-	entered := map[string]bool{}
 	var visit func(dir, rel string)
 	visit = func(dir, rel string) {
-		if real, err := filepath.EvalSymlinks(dir); err == nil {
-			if entered[real] {
-				return
-			}
-			entered[real] = true
-			defer delete(entered, real)
-		}
 		des, err := os.ReadDir(dir)
 		if err != nil {
-			errs = append(errs, err)
+			errs = append(errs, pathError(err))
 			return
 		}
 		for _, de := range des {
@@ -247,10 +249,16 @@ func walk(ctx context.Context, root string, ig *funcignore, skip fs.FileInfo) ([
 			}
 			name, full := de.Name(), filepath.Join(dir, de.Name())
 			r := path.Join(rel, name)
-			info, err := de.Info()
-			if err == nil && de.Type()&fs.ModeSymlink != 0 {
-				info, err = os.Stat(full)
+			if de.Type()&fs.ModeSymlink != 0 {
+				if e, err := walkLink(full, r, ig); err != nil {
+					errs = append(errs, err)
+					if e != nil {
+						files = append(files, *e)
+					}
+				}
+				continue
 			}
+			info, err := de.Info()
 			if err == nil && info.IsDir() {
 				if !alwaysSkipped(name, true) && !ig.prunes(r) {
 					visit(full, r)
@@ -265,17 +273,63 @@ func walk(ctx context.Context, root string, ig *funcignore, skip fs.FileInfo) ([
 			}
 			switch {
 			case err != nil:
-				errs = append(errs, fmt.Errorf("%s: %v", full, err))
+				errs = append(errs, pathError(err))
 			case skip != nil && os.SameFile(info, skip):
 			case !info.Mode().IsRegular():
-				errs = append(errs, fmt.Errorf("%s is not a regular file (%v): exclude it in .funcignore", full, info.Mode().Type()))
+				errs = append(errs, fmt.Errorf("%s is not a regular file (%v): exclude it in .funcignore", show(full), info.Mode().Type()))
 			default:
-				files = append(files, entry{name: r, src: full, size: info.Size()})
+				if n := hardLinks(info); n > 1 {
+					errs = append(errs, fmt.Errorf("%s would ship, but it has %d hard links: it is also another file, perhaps one .funcignore excludes (local.settings.json, a key), and publish would ship those bytes under this name: replace it with a copy", show(r), n))
+				}
+				files = append(files, entry{name: r, src: full, size: info.Size(), info: info})
 			}
 		}
 	}
 	visit(root, "")
 	return files, errs
+}
+
+// walkLink judges the symbolic link full, at rel in the package, and
+// returns why it cannot ship, if it would; and, for a link to a regular
+// file, the entry Core Tools would pack, for the checks that look at every
+// name that would ship.
+func walkLink(full, rel string, ig *funcignore) (*entry, error) {
+	name := path.Base(rel)
+	target, err := os.Readlink(full)
+	if err != nil {
+		return nil, pathError(err)
+	}
+	fi, statErr := os.Stat(full)
+	if statErr == nil && fi.IsDir() {
+		if alwaysSkipped(name, true) || ig.prunes(rel) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("%s is a symbolic link to a folder (%s), which publish would follow and ship what .funcignore lets in from there: funcpack does not follow it; make it a real folder or delete it", show(rel), show(target))
+	}
+	if alwaysSkipped(name, false) {
+		return nil, nil
+	}
+	if _, ok := ig.excludedBy(rel); ok {
+		return nil, nil
+	}
+	switch {
+	case statErr != nil:
+		return nil, fmt.Errorf("%s is a symbolic link to %s, which cannot be read (%v): delete it or exclude it in .funcignore", show(rel), show(target), cause(statErr))
+	case !fi.Mode().IsRegular():
+		return nil, fmt.Errorf("%s is a symbolic link to %s, not a regular file (%v): delete it or exclude it in .funcignore", show(rel), show(target), fi.Mode().Type())
+	}
+	return &entry{name: rel, src: full, size: fi.Size(), info: fi},
+		fmt.Errorf("%s is a symbolic link to %s: publish would ship that file's bytes under this name, whatever .funcignore says of it; replace the link with a copy", show(rel), show(target))
+}
+
+// cause is what went wrong in err, without the path an *fs.PathError
+// repeats.
+func cause(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // writeZip writes the entries to out through a temporary file beside it,
@@ -315,7 +369,7 @@ func writeZip(ctx context.Context, out string, entries []entry, mtime time.Time)
 		if e.src == "" {
 			continue
 		}
-		if err := copyFile(w, e.src); err != nil {
+		if err := copyFile(w, e); err != nil {
 			return err
 		}
 	}
@@ -335,12 +389,24 @@ func writeZip(ctx context.Context, out string, entries []entry, mtime time.Time)
 	return os.Rename(tmp.Name(), out)
 }
 
-func copyFile(w io.Writer, src string) error {
-	f, err := os.Open(src)
+// copyFile copies the file the walk found for e, and fails if another file
+// is at its path now: a link or a secret swapped in after the checks must
+// not be packed in its place.
+func copyFile(w io.Writer, e entry) error {
+	f, err := os.Open(e.src)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
+	if e.info != nil {
+		fi, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		if !os.SameFile(fi, e.info) {
+			return fmt.Errorf("%s changed while it was being packed: run again", show(e.name))
+		}
+	}
 	_, err = io.Copy(w, f)
 	return err
 }

@@ -313,31 +313,36 @@ func TestPackWarnsWithoutFunctions(t *testing.T) {
 	}
 }
 
-// TestPackSymlinks: links are followed, as Core Tools reads through them;
-// a loop ends.
+// TestPackSymlinks: a link that would ship is refused, not followed (Core
+// Tools would ship what it points to); a link that would not ship, to a
+// file or a folder, even to the root or to /, is left alone.
 func TestPackSymlinks(t *testing.T) {
-	root := appRoot(t, map[string]string{"shared/schema.json": "{}", ".funcignore": "shared\n"})
+	root := appRoot(t, map[string]string{"shared/schema.json": "{}", "vendor/x.js": "", ".funcignore": "shared\nvendor\n"})
 	if err := os.Symlink(filepath.Join(root, "shared", "schema.json"), filepath.Join(root, "Hello", "schema.json")); err != nil {
 		t.Skip("no symbolic links here:", err)
 	}
-	if err := os.Symlink(root, filepath.Join(root, "Hello", "loop")); err != nil {
-		t.Fatal(err)
+	for link, target := range map[string]string{"vendor/loop": root, "vendor/slash": "/", "shared/up": "..", "vendor/schema.json": "../shared/schema.json"} {
+		if err := os.Symlink(target, filepath.Join(root, filepath.FromSlash(link))); err != nil {
+			t.Fatal(err)
+		}
 	}
 	out := filepath.Join(t.TempDir(), "app.zip")
-	if r := runPack(t, nil, "-root", root, "-o", out); r.code != 0 {
-		t.Fatalf("code %d: %s", r.code, r.stderr)
+	if r := runPack(t, nil, "-root", root, "-o", out); r.code != 1 || !strings.Contains(r.stderr, "Hello/schema.json is a symbolic link to ") || strings.Count(r.stderr, "\n") != 1 {
+		t.Fatalf("a link that would ship: code %d, stderr %q", r.code, r.stderr)
 	}
-	got := names(zipEntries(t, out))
-	if !slices.Contains(got, "Hello/schema.json") || slices.ContainsFunc(got, func(n string) bool { return strings.HasPrefix(n, "Hello/loop/") }) {
-		t.Errorf("entries %q, want Hello/schema.json and nothing under Hello/loop", got)
+	os.Remove(filepath.Join(root, "Hello", "schema.json"))
+	if r := runPack(t, nil, "-root", root, "-o", out); r.code != 0 {
+		t.Fatalf("links that would not ship: code %d: %s", r.code, r.stderr)
+	}
+	if got, want := names(zipEntries(t, out)), []string{"Hello/", "Hello/function.json", "handler", "host.json"}; !slices.Equal(got, want) {
+		t.Errorf("entries %q, want %q", got, want)
 	}
 	// A broken link cannot be read, unless it is left out anyway.
-	os.Remove(filepath.Join(root, "Hello", "loop"))
 	os.Symlink(filepath.Join(root, "missing"), filepath.Join(root, "Hello", "broken"))
 	if r := runPack(t, nil, "-root", root, "-o", out); r.code != 1 || !strings.Contains(r.stderr, "broken") {
 		t.Errorf("broken link: code %d, stderr %q", r.code, r.stderr)
 	}
-	writeTree(t, root, map[string]string{".funcignore": "shared\nHello/broken\n"})
+	writeTree(t, root, map[string]string{".funcignore": "shared\nvendor\nHello/broken\n"})
 	if r := runPack(t, nil, "-root", root, "-o", out); r.code != 0 {
 		t.Errorf("excluded broken link: code %d, stderr %q", r.code, r.stderr)
 	}

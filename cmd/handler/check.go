@@ -17,6 +17,9 @@ const checkUsage = `usage: handler check [--online] [--connector-resource URL]
 
 Validate the configuration in the environment, print the effective
 settings, and list every problem at once; exit 1 if there is any.
+Warn, without failing, when AUTH_AUDIENCES cannot match the aud of v2
+tokens (always the API's client id) or of v1 tokens (the App ID URI or
+URL asked for): the app registration's manifest decides the version.
 
 With --online, once the configuration is valid, also load the tenant's
 OpenID metadata and signing keys from AUTH_AUTHORITY, as the server would,
@@ -37,14 +40,14 @@ const onlineTimeout = 20 * time.Second
 
 // check validates the configuration and prints the effective settings.
 // It lists every problem at once and fails if there is any.
-func check(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func check(ctx context.Context, args []string, lookup lookupFunc, stdout, stderr io.Writer) error {
 	f := newFlags("check", checkUsage, stdout, stderr)
 	online := f.Bool("online", false, "also fetch the tenant's metadata and signing keys")
 	resource := f.String("connector-resource", "", "a custom connector's Resource URL, to check against AUTH_AUDIENCES")
 	if help, err := f.parse(args); help || err != nil {
 		return err
 	}
-	cfg, errs := readConfig(getenv)
+	cfg, errs := readConfig(lookup)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	for _, s := range cfg.settings() {
 		fmt.Fprintf(tw, "%s\t%s\n", s[0], s[1])
@@ -52,6 +55,11 @@ func check(ctx context.Context, args []string, getenv func(string) string, stdou
 	tw.Flush()
 	if err := problems(errs); err != nil {
 		return err
+	}
+	// Warnings do not fail the check: the token version they depend on is
+	// set in the app registration, out of this process's sight.
+	for _, w := range audienceWarnings(cfg) {
+		fmt.Fprintln(stdout, "WARNING: "+w)
 	}
 	fmt.Fprintln(stdout, "configuration OK")
 	// Both checks run, whatever the other found.
@@ -72,14 +80,14 @@ func checkConnectorResource(cfg config, resource string, stdout io.Writer) error
 		// Easy Auth without AUTH_EASYAUTH_VERIFY_TOKEN: the platform checks
 		// the audience, against a list this process cannot see. A check
 		// that could not check does not pass.
-		fmt.Fprintf(stdout, "connector resource %s: cannot check: AUTH_AUDIENCES is not set, so Easy Auth's allowed token audiences decide; set AUTH_AUDIENCES to the same list to check against it\n", bounded(resource))
-		return fmt.Errorf("connector resource %s: not checked: AUTH_AUDIENCES is not set", bounded(resource))
+		fmt.Fprintf(stdout, "connector resource %s: cannot check: AUTH_AUDIENCES is not set, so Easy Auth's allowed token audiences decide; set AUTH_AUDIENCES to the same list to check against it\n", shown(resource))
+		return fmt.Errorf("connector resource %s: not checked: AUTH_AUDIENCES is not set", shown(resource))
 	}
 	if err := connector.CheckResource(resource, cfg.Audiences); err != nil {
 		fmt.Fprintf(stdout, "WARNING: %v\n", err)
-		return fmt.Errorf("connector resource %s is not among AUTH_AUDIENCES", bounded(resource))
+		return fmt.Errorf("connector resource %s is not among AUTH_AUDIENCES", shown(resource))
 	}
-	fmt.Fprintf(stdout, "connector resource %s: OK, among AUTH_AUDIENCES\n", bounded(resource))
+	fmt.Fprintf(stdout, "connector resource %s: OK, among AUTH_AUDIENCES\n", shown(resource))
 	return nil
 }
 
@@ -159,4 +167,53 @@ func problems(errs []error) error {
 		return nil
 	}
 	return problemsError{errs: errs}
+}
+
+// audienceWarnings says which tokens AUTH_AUDIENCES would refuse for the
+// token version they come in, although the configuration is valid. The
+// API registration's manifest (requestedAccessTokenVersion) decides that
+// version, and no setting here carries it, so each version is judged:
+//
+//   - a v2 access token's aud is always the API's client id, a GUID;
+//   - a v1 token's aud is the resource the client asked for: the App ID
+//     URI (api://…), a URL, or the client id when asked for by it
+//     (https://learn.microsoft.com/entra/identity-platform/access-token-claims-reference).
+//
+// Audiences are compared exactly, and Entra writes GUIDs in lower case.
+// Dev mode issues its own tokens for the first audience, and without
+// AUTH_AUDIENCES Easy Auth's own list decides: neither is judged here.
+func audienceWarnings(cfg config) []string {
+	if cfg.Mode == modeDev || len(cfg.Audiences) == 0 {
+		return nil
+	}
+	refused := "get 401 (reason audience)"
+	if cfg.Mode == modeEasyAuth {
+		refused = "get 403 (rule AUTH_AUDIENCES)"
+	}
+	var warnings []string
+	var guids, others, appIDURIs []string
+	for _, a := range cfg.Audiences {
+		switch {
+		case auth.IsGUID(a) && a != strings.ToLower(a):
+			warnings = append(warnings, fmt.Sprintf("AUTH_AUDIENCES: %s has capital letters, but Entra writes the client id in lower case and audiences are compared exactly: tokens with it as aud would %s; write it in lower case", shown(a), refused))
+		case auth.IsGUID(a):
+			guids = append(guids, a)
+		default:
+			others = append(others, a)
+			if id, ok := strings.CutPrefix(a, "api://"); ok && auth.IsGUID(id) {
+				appIDURIs = append(appIDURIs, strings.ToLower(id))
+			}
+		}
+	}
+	switch {
+	case len(guids) == 0:
+		hint := "the API registration's Application (client) ID"
+		if len(appIDURIs) > 0 {
+			hint = appIDURIs[0] + " (the client id in the App ID URI api://" + appIDURIs[0] + ")"
+		}
+		warnings = append(warnings, fmt.Sprintf("AUTH_AUDIENCES has no client id (a GUID): a v2 access token's aud is always the API's client id, so if the API registration asks for v2 tokens (requestedAccessTokenVersion 2, as deploy/provision.sh sets) every call would %s; add %s", refused, hint))
+	case len(others) == 0:
+		warnings = append(warnings, fmt.Sprintf("AUTH_AUDIENCES holds client ids only: a v1 access token's aud is the resource the connector asked for, usually the App ID URI (api://…) or a URL, so unless the API registration asks for v2 tokens (requestedAccessTokenVersion 2) or the connector's Resource URL is the client id itself, calls would %s; add the App ID URI (api://%s)", refused, guids[0]))
+	}
+	return warnings
 }

@@ -57,18 +57,20 @@ func TestCommandLine(t *testing.T) {
 		{name: "--help token", args: []string{"--help", "token"}, stdout: []string{"usage: handler token"}},
 		{name: "help for no command", args: []string{"help", "frob"}, code: 2, stderrOnce: `unknown command "frob"`, quietOut: true},
 		{name: "help with two commands", args: []string{"help", "a", "b"}, code: 2, stderrOnce: "at most one command", quietOut: true},
-		{name: "unknown command", args: []string{"frobnicate"}, code: 2, stderrOnce: `handler: unknown command "frobnicate"`, stderr: []string{"usage: handler [command]"}, quietOut: true},
+		{name: "unknown command", args: []string{"frobnicate"}, code: 2, stderrOnce: `handler: unknown command "frobnicate"`, stderr: []string{"Run 'handler -h' for usage."}, quietOut: true},
 		{name: "unknown top-level flag", args: []string{"--bogus"}, code: 2, stderrOnce: `unknown command "--bogus"`, quietOut: true},
 		{name: "a long unknown command is cut", args: []string{strings.Repeat("x", 500)}, code: 2, stderrOnce: `"` + strings.Repeat("x", maxShown) + `"…`, quietOut: true},
 
 		{name: "serve -h", args: []string{"serve", "-h"}, stdout: []string{"usage: handler [serve]"}},
 		{name: "serve --help", args: []string{"serve", "--help"}, stdout: []string{"usage: handler [serve]"}},
-		{name: "serve argument", args: []string{"serve", "x"}, code: 2, stderrOnce: `unexpected argument "x"`, stderr: []string{"usage: handler [serve]"}, quietOut: true},
+		{name: "serve argument", args: []string{"serve", "x"}, code: 2, stderrOnce: `unexpected argument "x"`, stderr: []string{"Run 'handler serve -h' for usage."}, quietOut: true},
 		{name: "serve flag", args: []string{"serve", "--port", "1"}, code: 2, stderrOnce: "flag provided but not defined: -port", quietOut: true},
 		{name: "serve misconfigured", args: nil, env: env{}, code: 1, stderrOnce: "handler: 1 configuration problem(s)"},
+		{name: "serve without configuration names make dev", args: nil, env: env{}, code: 1,
+			stderr: []string{"run make dev (or ./handler dev)", "local.settings.json is read only by func start", "both listen on port 7071"}},
 
 		{name: "token -h", args: []string{"token", "-h"}, stdout: []string{"usage: handler token", "--scope none", "403", "--dev", "-lifetime"}},
-		{name: "token --bogus", args: []string{"token", "--bogus"}, env: dev, code: 2, stderrOnce: "flag provided but not defined: -bogus", stderr: []string{"usage: handler token"}, quietOut: true},
+		{name: "token --bogus", args: []string{"token", "--bogus"}, env: dev, code: 2, stderrOnce: "flag provided but not defined: -bogus", stderr: []string{"Run 'handler token -h' for usage."}, quietOut: true},
 		{name: "token bad flag value", args: []string{"token", "--lifetime", "soon"}, env: dev, code: 2, stderrOnce: `invalid value "soon" for flag -lifetime`, quietOut: true},
 		{name: "token negative lifetime", args: []string{"token", "--lifetime", "-1m"}, env: dev, code: 2, stderrOnce: "--lifetime must be positive", quietOut: true},
 		{name: "token argument", args: []string{"token", "extra"}, env: dev, code: 2, stderrOnce: `unexpected argument "extra"`, quietOut: true},
@@ -85,7 +87,7 @@ func TestCommandLine(t *testing.T) {
 			stderrOnce: "is not among AUTH_AUDIENCES"},
 		{name: "check connector resource, trailing slash", args: []string{"check", "--connector-resource", "api://hello-fn/"}, env: jwt, code: 1, stdout: []string{"only in letter case or a trailing slash"}},
 		{name: "check connector resource behind Easy Auth", args: []string{"check", "--connector-resource", "api://hello-fn"},
-			env: env{"WEBSITE_AUTH_ENABLED": "true", "AUTH_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47"}, code: 1,
+			env: env{"WEBSITE_AUTH_ENABLED": "true", "WEBSITE_SITE_NAME": "hello-fn", "AUTH_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47"}, code: 1,
 			stdout: []string{"cannot check", "Easy Auth's allowed token audiences"}, stderrOnce: "not checked: AUTH_AUDIENCES is not set"},
 
 		{name: "connector -h", args: []string{"connector", "-h"}, stdout: []string{"usage: handler connector", "--out", "WEBSITE_HOSTNAME", "AUTH_AUDIENCES", "-client-id", "-resource", "-tenant", "-title", "-name"}},
@@ -101,7 +103,7 @@ func TestCommandLine(t *testing.T) {
 		{name: "connector client refused", args: []string{"connector", "--out", out, "--host", "h.example", "--client-id", clientID}, env: env{"AUTH_AUDIENCES": "api://hello-fn", "AUTH_ALLOWED_CLIENT_APPS": "11111111-2222-4333-8444-555555555555"}, code: 1,
 			stderrOnce: "not among AUTH_ALLOWED_CLIENT_APPS", quietOut: true},
 		{name: "connector missing values", args: []string{"connector", "--out", out}, code: 2,
-			stderr: []string{"3 configuration problem(s)", "the host is required", "the client id is required", "the Resource URL is required", "usage: handler connector"}, quietOut: true},
+			stderr: []string{"3 configuration problem(s)", "the host is required", "the client id is required", "the Resource URL is required", "Run 'handler connector -h' for usage."}, quietOut: true},
 		{name: "connector categories with spaces", args: []string{"connector", "--out", out, "--host", "h.example", "--client-id", clientID, "--category", "IT Operations", "--category", "Productivity"}, env: jwt, stdout: []string{"wrote "}},
 		{name: "connector categories in one flag", args: []string{"connector", "--out", out, "--host", "h.example", "--client-id", clientID, "--category", "IT Operations; Data"}, env: jwt, stdout: []string{"wrote "}},
 		{name: "connector three categories", args: []string{"connector", "--out", out, "--host", "h.example", "--client-id", clientID, "--category", "AI;Data", "--category", "Finance"}, env: jwt, code: 2, stderrOnce: "at most two categories, not 3", quietOut: true},
@@ -247,7 +249,7 @@ func TestCheckOnline(t *testing.T) {
 		return env{"AUTH_MODE": "jwt", "AUTH_TENANT_ID": tid, "AUTH_AUDIENCES": "api://x", "AUTH_AUTHORITY": srv.URL}
 	}
 	easyauth := func(verify string) env {
-		return env{"WEBSITE_AUTH_ENABLED": "true", "AUTH_TENANT_ID": tenant, "AUTH_AUDIENCES": "api://x", "AUTH_EASYAUTH_VERIFY_TOKEN": verify, "AUTH_AUTHORITY": srv.URL}
+		return env{"WEBSITE_AUTH_ENABLED": "true", "WEBSITE_SITE_NAME": "hello-fn", "AUTH_TENANT_ID": tenant, "AUTH_AUDIENCES": "api://x", "AUTH_EASYAUTH_VERIFY_TOKEN": verify, "AUTH_AUTHORITY": srv.URL}
 	}
 	cases := []struct {
 		name      string
@@ -354,7 +356,7 @@ func TestDevIgnoresTheEnvironment(t *testing.T) {
 	if gotPort != port {
 		t.Errorf("curl port %s, want %s", gotPort, port)
 	}
-	for _, w := range []string{"Dev mode on " + base + ". In another terminal:", "More tokens: ./handler token --dev --name Someone [--scope none]", "AUTH_ALLOWED_CLIENT_APPS", "LOG_LEVEL"} {
+	for _, w := range []string{"Dev mode on " + base + ". In another terminal:", "More tokens: ./handler token --dev --name Someone [--scope none for a 403] [--expired for a 401]", "./handler explain --dev TOKEN", "AUTH_ALLOWED_CLIENT_APPS", "LOG_LEVEL"} {
 		if !strings.Contains(human.String(), w) {
 			t.Errorf("stderr lacks %q:\n%s", w, human.String())
 		}
@@ -497,25 +499,7 @@ func TestConnectorScopesFromTheEnvironment(t *testing.T) {
 	if code, _, stderr := runMain(t, e, "connector", "--out", out, "--host", "h.example", "--client-id", "0c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5"); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	b, err := os.ReadFile(filepath.Join(out, "apiProperties.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var p struct {
-		Properties struct {
-			ConnectionParameters struct {
-				Token struct {
-					OAuthSettings struct {
-						Scopes []string `json:"scopes"`
-					} `json:"oAuthSettings"`
-				} `json:"token"`
-			} `json:"connectionParameters"`
-		} `json:"properties"`
-	}
-	if err := json.Unmarshal(b, &p); err != nil {
-		t.Fatal(err)
-	}
-	if got := strings.Join(p.Properties.ConnectionParameters.Token.OAuthSettings.Scopes, " "); got != "access_as_user Greetings.Read" {
+	if got := strings.Join(readOAuthSettings(t, out).Scopes, " "); got != "access_as_user Greetings.Read" {
 		t.Errorf("scopes %q, want AUTH_REQUIRED_SCOPES", got)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/entrafunc/entrafunc/auth"
+	"github.com/entrafunc/entrafunc/internal/bounded"
 )
 
 // maxKeysWait caps AUTH_KEYS_WAIT well below the server's write timeout
@@ -64,9 +65,10 @@ type config struct {
 	// Auth principal (AUTH_EASYAUTH_VERIFY_TOKEN).
 	EasyAuthVerifyToken bool
 
-	// InAzure is set when the platform says the process runs in App
-	// Service or Functions in Azure.
-	InAzure bool
+	// Platform is where the process runs (detectPlatform): dev mode,
+	// development tokens and the embedded store refuse Azure, and Easy
+	// Auth's headers are trusted only on a platform that runs it.
+	Platform platform
 	// EasyAuthGate is why Easy Auth's headers can or cannot be trusted;
 	// EasyAuthTrusted says which.
 	EasyAuthTrusted bool
@@ -74,28 +76,36 @@ type config struct {
 }
 
 // easyAuthGate decides whether X-MS-CLIENT-PRINCIPAL can be trusted: only
-// where App Service Authentication is on, and not under Core Tools (which
-// sets AZURE_FUNCTIONS_ENVIRONMENT=Development and has no Easy Auth, so any
-// client can send the headers).
-func easyAuthGate(getenv func(string) string) (bool, string) {
+// where App Service Authentication is on, on an Azure hosting option that
+// runs it, and not under Core Tools (which sets
+// AZURE_FUNCTIONS_ENVIRONMENT=Development and has no Easy Auth, so any
+// client can send the headers). WEBSITE_AUTH_ENABLED alone is an app
+// setting anybody can copy: a container run elsewhere with Azure's
+// settings would otherwise trust forged headers.
+func easyAuthGate(getenv func(string) string, p platform) (bool, string) {
 	enabled, env := getenv("WEBSITE_AUTH_ENABLED"), getenv("AZURE_FUNCTIONS_ENVIRONMENT")
 	switch {
-	case !strings.EqualFold(strings.TrimSpace(enabled), "true"):
-		return false, fmt.Sprintf("WEBSITE_AUTH_ENABLED=%q is not true: App Service Authentication is not in front", enabled)
-	case strings.EqualFold(strings.TrimSpace(env), "Development"):
+	case !bounded.EqualFold(strings.TrimSpace(enabled), "true"):
+		return false, fmt.Sprintf("WEBSITE_AUTH_ENABLED=%s is not true: App Service Authentication is not in front", shown(enabled))
+	case bounded.EqualFold(strings.TrimSpace(env), "Development"):
 		return false, "AZURE_FUNCTIONS_ENVIRONMENT=Development: Core Tools (func start) has no Easy Auth, anyone can send the headers"
+	case p.EasyAuthMarker == nil && p.Marker != nil:
+		return false, "WEBSITE_AUTH_ENABLED=true, but " + p.Why() + ", where App Service Authentication does not run: anyone can send the headers"
+	case p.EasyAuthMarker == nil:
+		return false, "WEBSITE_AUTH_ENABLED=true, but " + p.Why() + ": outside Azure nothing strips forged headers"
 	}
-	return true, "WEBSITE_AUTH_ENABLED=true outside Development: App Service Authentication strips forged headers"
+	return true, "WEBSITE_AUTH_ENABLED=true outside Development, and " + p.EasyAuthMarker.name + " is set (" + p.EasyAuthMarker.where + "): App Service Authentication strips forged headers"
 }
 
 // loadConfig reads and validates the configuration, reporting every
 // problem at once.
-func loadConfig(getenv func(string) string) (config, error) {
-	c, errs := readConfig(getenv)
+func loadConfig(lookup lookupFunc) (config, error) {
+	c, errs := readConfig(lookup)
 	return c, problems(errs)
 }
 
-func readConfig(getenv func(string) string) (config, []error) {
+func readConfig(lookup lookupFunc) (config, []error) {
+	getenv := lookup.get
 	var errs []error
 	c := config{
 		Port:              or(getenv("FUNCTIONS_CUSTOMHANDLER_PORT"), "7071"),
@@ -108,10 +118,10 @@ func readConfig(getenv func(string) string) (config, []error) {
 		AllowedGroups:     splitList(getenv("AUTH_ALLOWED_GROUPS"), ","),
 		Authority:         strings.TrimRight(or(getenv("AUTH_AUTHORITY"), auth.DefaultAuthority), "/"),
 		DevKeyFile:        getenv("AUTH_DEV_KEY_FILE"),
-		InAzure:           getenv("WEBSITE_INSTANCE_ID") != "",
+		Platform:          detectPlatform(lookup),
 		GOGCSet:           getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "",
 	}
-	c.EasyAuthTrusted, c.EasyAuthGate = easyAuthGate(getenv)
+	c.EasyAuthTrusted, c.EasyAuthGate = easyAuthGate(getenv, c.Platform)
 	switch v := strings.ToLower(strings.TrimSpace(getenv("AUTH_EASYAUTH_VERIFY_TOKEN"))); v {
 	case "", "false", "0":
 	case "true", "1":
@@ -195,13 +205,16 @@ func (c *config) chooseMode(getenv func(string) string) []error {
 	switch mode {
 	case modeDev:
 		c.Mode, c.ModeReason = modeDev, "AUTH_MODE=dev"
-		if c.InAzure {
-			errs = append(errs, errors.New("AUTH_MODE=dev refuses to run in Azure (WEBSITE_INSTANCE_ID is set): dev tokens are signed by a key on this machine, so anyone could mint one"))
+		if c.Platform.InAzure() {
+			errs = append(errs, errors.New("AUTH_MODE=dev refuses to run in Azure ("+c.Platform.Why()+"): dev tokens are signed by a key on this machine, so anyone could mint one"))
 		}
 		if !isLoopback(c.ListenHost) {
 			errs = append(errs, fmt.Errorf("AUTH_MODE=dev listens on loopback only, not LISTEN_HOST=%s", c.ListenHost))
 		}
-		if c.DevKeyFile == "" {
+		switch {
+		case c.DevKeyFile != "" && !filepath.IsAbs(c.DevKeyFile):
+			errs = append(errs, fmt.Errorf("AUTH_DEV_KEY_FILE=%s is not an absolute path: the development key is never made relative to the current directory (perhaps this repository)", shown(c.DevKeyFile)))
+		case c.DevKeyFile == "":
 			if dir, err := userConfigDir(getenv); err != nil {
 				errs = append(errs, fmt.Errorf("AUTH_MODE=dev needs AUTH_DEV_KEY_FILE: %w", err))
 			} else {
@@ -245,13 +258,22 @@ func (c *config) chooseMode(getenv func(string) string) []error {
 	case "":
 		errs = append(errs, errors.New("no authentication is configured, and this API never runs without it: "+
 			"set AUTH_TENANT_ID and AUTH_AUDIENCES to accept Entra ID tokens (behind Easy Auth, WEBSITE_AUTH_ENABLED=true selects it), "+
-			"or AUTH_MODE=dev to run locally with development tokens"))
+			"or AUTH_MODE=dev to run locally with development tokens. "+
+			"To try it locally, run make dev (or ./handler dev), which needs no settings. "+
+			"local.settings.json is read only by func start (Core Tools), never by ./handler itself; "+
+			"make dev and func start both listen on port 7071 by default, so run one at a time"))
 	default:
 		c.ModeInvalid = getenv("AUTH_MODE")
-		errs = append(errs, fmt.Errorf("AUTH_MODE=%s is not one of %s", bounded(c.ModeInvalid), modeNames))
+		errs = append(errs, fmt.Errorf("AUTH_MODE=%s is not one of %s", shown(c.ModeInvalid), modeNames))
 	}
 	return errs
 }
+
+// loopbackOnly says the mode must never be reachable from another host:
+// dev mode's tokens are signed by a key on this machine, and Easy Auth's
+// headers are trusted because only the platform's front end reaches the
+// port.
+func (c config) loopbackOnly() bool { return c.Mode == modeDev || c.Mode == modeEasyAuth }
 
 // policy is the access policy the configuration describes.
 func (c config) policy() auth.Policy {
@@ -275,7 +297,7 @@ func (c config) settings() [][2]string {
 	mode := or(c.Mode, "(unset)")
 	switch {
 	case c.ModeInvalid != "":
-		mode = bounded(c.ModeInvalid) + " (invalid: not one of " + modeNames + ")"
+		mode = shown(c.ModeInvalid) + " (invalid: not one of " + modeNames + ")"
 	case c.ModeReason != "":
 		mode += " (" + c.ModeReason + ")"
 	}
@@ -348,24 +370,35 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// userConfigDir is os.UserConfigDir reading the injected environment.
+// userConfigDir is os.UserConfigDir reading the injected environment,
+// except that a relative HOME or AppData is an error, not a folder below
+// the current directory: the development key must never land in the
+// repository it is run from.
 func userConfigDir(getenv func(string) string) (string, error) {
+	abs := func(name, v string) (string, error) {
+		if !filepath.IsAbs(v) {
+			return "", fmt.Errorf("%s=%s is not an absolute path, and the development key is never made relative to the current directory", name, shown(v))
+		}
+		return v, nil
+	}
 	switch runtime.GOOS {
 	case "windows":
 		if d := getenv("AppData"); d != "" {
-			return d, nil
+			return abs("%AppData%", d)
 		}
 		return "", errors.New("%AppData% is not set")
 	case "darwin", "ios":
 		if h := getenv("HOME"); h != "" {
-			return filepath.Join(h, "Library", "Application Support"), nil
+			h, err := abs("$HOME", h)
+			return filepath.Join(h, "Library", "Application Support"), err
 		}
 	default:
 		if d := getenv("XDG_CONFIG_HOME"); filepath.IsAbs(d) {
 			return d, nil
 		}
 		if h := getenv("HOME"); h != "" {
-			return filepath.Join(h, ".config"), nil
+			h, err := abs("$HOME", h)
+			return filepath.Join(h, ".config"), err
 		}
 	}
 	return "", errors.New("$HOME is not set")
@@ -414,4 +447,5 @@ func checkRoutePrefix(getenv func(string) string) error {
 // prefix.
 const routePrefixSetting = "AzureFunctionsJobHost__extensions__http__routePrefix"
 
-func isAPIPrefix(p string) bool { return strings.EqualFold(strings.Trim(p, "/"), "api") }
+// isAPIPrefix folds ASCII only, as the host compares routes.
+func isAPIPrefix(p string) bool { return bounded.EqualFold(strings.Trim(p, "/"), "api") }

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/entrafunc/entrafunc/auth"
 )
@@ -28,7 +29,9 @@ named on stderr). Read from the environment are only what locates the
 development key (AUTH_DEV_KEY_FILE, XDG_CONFIG_HOME, HOME, AppData),
 GOGC and GOMEMLIMIT, and LOG_LEVEL when valid (an invalid one is ignored,
 and named among the ignored). Like AUTH_MODE=dev, it refuses to run in
-Azure (WEBSITE_INSTANCE_ID set).
+Azure: on any hosting option that sets one of WEBSITE_INSTANCE_ID,
+WEBSITE_SITE_NAME, LEGION_SERVICE_HOST, CONTAINER_APP_NAME,
+KUBERNETES_SERVICE_HOST and the other platform variables the README lists.
 
 Tokens for this server: handler token --dev [flags].
 `
@@ -36,7 +39,7 @@ Tokens for this server: handler token --dev [flags].
 // defaultDevPort is the port of handler dev, and of func start.
 const defaultDevPort = 7071
 
-func dev(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func dev(ctx context.Context, args []string, lookup lookupFunc, stdout, stderr io.Writer) error {
 	f := newFlags("dev", devUsage, stdout, stderr)
 	port := f.Int("port", defaultDevPort, "the TCP port to listen on, on 127.0.0.1")
 	name := f.String("name", "Marc", "the user the printed request's token is for, and the name it sends")
@@ -49,7 +52,7 @@ func dev(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if strings.TrimSpace(*name) == "" {
 		return f.fail(errors.New("-name must not be empty"))
 	}
-	env := newDevEnv(getenv, strconv.Itoa(*port))
+	env := newDevEnv(lookup, strconv.Itoa(*port))
 	cfg, err := loadConfig(env.get)
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
@@ -57,14 +60,16 @@ func dev(ctx context.Context, args []string, getenv func(string) string, stdout,
 	cfg.ModeReason = "handler dev: the fixed dev configuration"
 	// Listen first: the curl is printed only for a server that will
 	// answer it.
-	addr := net.JoinHostPort(cfg.ListenHost, cfg.Port)
-	ln, err := net.Listen("tcp", addr)
+	ln, err := listen(cfg, net.Listen)
+	if err != nil && !errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("dev: %w", err)
+	}
 	if err != nil {
 		other := *port + 1
 		if other > 65535 {
 			other = *port - 1
 		}
-		return fmt.Errorf("dev: cannot listen on port %d (%v): is another server using it? Pick another port with DEV_PORT, e.g. make dev DEV_PORT=%d (or handler dev -port %d)", *port, err, other, other)
+		return fmt.Errorf("dev: cannot listen on port %d (%v): is another server using it (another make dev, or func start, which also listens on %d by default)? Pick another port with DEV_PORT, e.g. make dev DEV_PORT=%d (or handler dev -port %d)", *port, err, defaultDevPort, other, other)
 	}
 	key, err := auth.LoadOrCreateDevKey(cfg.DevKeyFile)
 	if err != nil {
@@ -89,58 +94,59 @@ func devBanner(base, tok, name string, ignored []string) string {
 	// A JWT is base64url and dots, safe in single quotes; the body is
 	// quoted for the shell whatever the name holds.
 	fmt.Fprintf(&b, "curl -s -X POST %s/api/Hello -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d %s\n\n",
-		base, tok, shellQuote(`{"name": `+string(body)+`}`))
-	b.WriteString("More tokens: ./handler token --dev --name Someone [--scope none]\n\n")
+		base, tok, shellWord(`{"name": `+string(body)+`}`))
+	b.WriteString("More tokens: ./handler token --dev --name Someone [--scope none for a 403] [--expired for a 401]\nWhy a call was refused: ./handler explain --dev TOKEN\n\n")
 	if len(ignored) > 0 {
 		fmt.Fprintf(&b, "Ignored from the environment (handler dev runs the fixed dev configuration): %s\n\n", strings.Join(ignored, ", "))
 	}
 	return b.String()
 }
 
-// shellQuote quotes s for a POSIX shell.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
 // devEnv is the environment handler dev and token --dev read instead of
 // the process's: dev mode on loopback with every default, whatever the
 // shell exports. Passed to readConfig, it keeps them on the one
-// configuration code path.
+// configuration code path. The platform's variables pass through as they
+// are, set or not, so that these commands refuse to run in Azure as
+// AUTH_MODE=dev does.
 type devEnv struct {
-	getenv  func(string) string
+	lookup  lookupFunc
 	port    string
 	ignored map[string]bool // set in the environment, not used
 }
 
-func newDevEnv(getenv func(string) string, port string) *devEnv {
-	return &devEnv{getenv: getenv, port: port, ignored: map[string]bool{}}
+func newDevEnv(lookup lookupFunc, port string) *devEnv {
+	return &devEnv{lookup: lookup, port: port, ignored: map[string]bool{}}
 }
 
-func (d *devEnv) get(k string) string {
-	v := d.getenv(k)
+// get reads k as handler dev sees it; its signature is a lookupFunc's.
+func (d *devEnv) get(k string) (string, bool) {
+	if isPlatformVariable(k) {
+		return d.lookup(k)
+	}
+	v := d.lookup.get(k)
 	switch k {
 	case "AUTH_MODE":
 		if v != "" && !strings.EqualFold(strings.TrimSpace(v), modeDev) {
 			d.ignored[k] = true
 		}
-		return modeDev
+		return modeDev, true
 	case "FUNCTIONS_CUSTOMHANDLER_PORT":
 		if v != "" && v != d.port {
 			d.ignored[k] = true
 		}
-		return d.port
-	case "AUTH_DEV_KEY_FILE", "XDG_CONFIG_HOME", "HOME", "AppData", "WEBSITE_INSTANCE_ID", "GOGC", "GOMEMLIMIT":
-		return v
+		return d.port, d.port != ""
+	case "AUTH_DEV_KEY_FILE", "XDG_CONFIG_HOME", "HOME", "AppData", "GOGC", "GOMEMLIMIT":
+		return d.lookup(k)
 	case "LOG_LEVEL":
 		var l slog.Level
 		if l.UnmarshalText([]byte(v)) == nil {
-			return v
+			return d.lookup(k)
 		}
 	}
 	if v != "" {
 		d.ignored[k] = true
 	}
-	return ""
+	return "", false
 }
 
 // ignoredNames lists the settings read so far that the environment set

@@ -12,12 +12,13 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/entrafunc/entrafunc/api"
 	"github.com/entrafunc/entrafunc/auth"
+	// Named apart: run.go's bounded quotes command-line values.
+	"github.com/entrafunc/entrafunc/internal/bounded"
 )
 
 const explainUsage = `usage: handler explain [--online] [--json] [--dev] [--function NAME] TOKEN|-
@@ -76,11 +77,8 @@ type explainVerdict struct {
 	Conditional bool `json:"conditional,omitempty"`
 }
 
-func explain(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func explain(ctx context.Context, args []string, lookup lookupFunc, stdout, stderr io.Writer) error {
 	f := newFlags("explain", explainUsage, stdout, stderr)
-	// A flag's value may be the token itself (--online=eyJ…): never
-	// repeat one.
-	f.secretValues = true
 	online := f.Bool("online", false, "load the tenant's signing keys and check the signature")
 	asJSON := f.Bool("json", false, "print the analysis as JSON")
 	function := f.String("function", "", "judge with the route table's additions for this function (such as Hello)")
@@ -98,7 +96,10 @@ func explain(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	raw := pos[0]
 	if raw == "-" {
-		b, err := io.ReadAll(io.LimitReader(stdin, auth.MaxAuthorizationBytes+1024))
+		// As much as a request's headers can hold (serve's bound is
+		// smaller): past auth.MaxTokenBytes the verdict no longer
+		// depends on the length, so what is cut changes nothing.
+		b, err := io.ReadAll(io.LimitReader(stdin, http.DefaultMaxHeaderBytes))
 		if err != nil {
 			return f.fail(fmt.Errorf("reading the token from standard input: %w", err))
 		}
@@ -110,18 +111,18 @@ func explain(ctx context.Context, args []string, getenv func(string) string, std
 	}
 
 	if *devServer {
-		getenv = newDevEnv(getenv, strconv.Itoa(defaultDevPort)).get
+		lookup = newDevEnv(lookup, strconv.Itoa(defaultDevPort)).get
 	}
-	cfg, errs := readConfig(getenv)
+	cfg, errs := readConfig(lookup)
 	if err := problems(errs); err != nil {
 		fmt.Fprintf(stderr, "handler explain: the configuration must be valid to judge a token against it (handler check shows it):\n%v\n", err)
 		return usageError{err}
 	}
 	pol := cfg.policy()
 	if *function != "" {
-		rt, ok := findRoute(*function)
+		rt, ok := findRoute(api.Routes(), *function)
 		if !ok {
-			return f.fail(fmt.Errorf("no function %s in the route table", bounded(*function)))
+			return f.fail(fmt.Errorf("no function %s in the route table", shown(*function)))
 		}
 		pol = pol.Require(rt.Scopes, rt.Roles)
 	}
@@ -162,10 +163,11 @@ func explain(ctx context.Context, args []string, getenv func(string) string, std
 func normalizeToken(raw string) (string, []string) {
 	var warnings []string
 	raw = strings.TrimSpace(raw)
-	if len(raw) >= len("authorization:") && strings.EqualFold(raw[:len("authorization:")], "authorization:") {
+	// Both matched as the server matches them: ASCII letter case only.
+	if len(raw) >= len("authorization:") && bounded.EqualFold(raw[:len("authorization:")], "authorization:") {
 		raw = strings.TrimSpace(raw[len("authorization:"):])
 	}
-	if scheme, rest, _ := strings.Cut(raw, " "); strings.EqualFold(scheme, "bearer") {
+	if scheme, rest, _ := strings.Cut(raw, " "); bounded.EqualFold(scheme, "bearer") {
 		// "Bearer" alone, too, is no token.
 		raw = strings.TrimSpace(rest)
 	}
@@ -241,10 +243,11 @@ func offlineVerifier(vc auth.Config) (*auth.Verifier, error) {
 	return auth.NewVerifier(vc, keys)
 }
 
-// findRoute returns the route of the function named name.
-func findRoute(name string) (api.Route, bool) {
-	for _, rt := range api.Routes() {
-		if strings.EqualFold(rt.Function, name) {
+// findRoute returns the route of routes whose function is named name, in
+// any ASCII letter case, as the router and the Functions host match it.
+func findRoute(routes []api.Route, name string) (api.Route, bool) {
+	for _, rt := range routes {
+		if bounded.EqualFold(rt.Function, name) {
 			return rt, true
 		}
 	}
@@ -256,7 +259,8 @@ var marks = map[auth.CheckResult]string{auth.CheckPassed: "✓", auth.CheckFaile
 
 // writeExplanation prints rep for a person. Everything from the token
 // goes through term first: a claim may hold escape sequences meant for
-// the terminal of whoever explains it.
+// the terminal of whoever explains it, or a bidirectional override that
+// reorders what the terminal shows.
 func writeExplanation(w io.Writer, rep explainReport) {
 	e := rep.Explanation
 	sh := e.Shape
@@ -358,35 +362,24 @@ func writeExplanation(w io.Writer, rep explainReport) {
 	}
 }
 
-// term makes text from a token safe to print to a terminal: control
-// characters (C0, C1 such as the 8-bit CSI), format characters such as
-// bidirectional overrides, and invalid UTF-8 are shown as escapes.
-func term(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			fmt.Fprintf(&b, "\\x%02x", s[i])
-		case r != ' ' && !unicode.IsGraphic(r) || unicode.Is(unicode.Cf, r):
-			b.WriteString(strings.Trim(strconv.QuoteRune(r), "'"))
-		default:
-			b.WriteString(s[i : i+size])
-		}
-		i += size
-	}
-	return b.String()
-}
+// term makes text from a token safe to print to a terminal, as the
+// server's log makes it: control characters (C0, C1 such as the 8-bit
+// CSI), format characters such as bidirectional overrides, and invalid
+// UTF-8 are shown as escapes. It is the log's own function, so that the
+// log line and explain show a hostile value alike.
+func term(s string) string { return bounded.Escape(s) }
 
 // jsonSafe escapes, in JSON text, what encoding/json leaves raw and a
-// terminal may act on: C1 controls and format characters such as
-// bidirectional overrides. They occur only inside strings, where an
-// escape means the same.
+// terminal may act on: DEL, C1 controls, format characters such as
+// bidirectional overrides, and the rest of what the log escapes
+// (bounded.Safe). Below DEL, encoding/json escapes everything but the
+// indentation's line breaks and spaces itself. Such characters occur only
+// inside strings, where a JSON escape means the same.
 func jsonSafe(b []byte) []byte {
 	out := make([]byte, 0, len(b))
 	for i := 0; i < len(b); {
 		r, size := utf8.DecodeRune(b[i:])
-		if r >= 0x80 && (!unicode.IsGraphic(r) || unicode.Is(unicode.Cf, r)) {
+		if r >= 0x7f && !bounded.Safe(r) {
 			for _, u := range utf16.AppendRune(nil, r) {
 				out = fmt.Appendf(out, `\u%04x`, u)
 			}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/entrafunc/entrafunc/api"
 	"github.com/entrafunc/entrafunc/auth"
 	"github.com/entrafunc/entrafunc/internal/entratest"
 )
@@ -473,12 +474,13 @@ func TestExplain(t *testing.T) {
 			want: []string{"5 segment", "JWE"}},
 		{name: "a JWE online", token: "eyJhbGciOiJSU0EtT0FFUCIsImVuYyI6IkEyNTZHQ00ifQ.ZW5jcnlwdGVka2V5.aXY.Y2lwaGVydGV4dA.dGFn", online: true, code: 1, status: 401, reason: "malformed",
 			want: []string{"JWE"}},
-		{name: "a header that is not base64", token: "!!!." + strings.SplitN(good, ".", 2)[1], code: 1, status: 401, reason: "malformed"},
+		{name: "a header that is not base64", token: "!!!." + strings.SplitN(good, ".", 2)[1], code: 1, status: 400, reason: "invalid_request"},
+		{name: "a header of token68 characters that is not base64url", token: "~~~." + strings.SplitN(good, ".", 2)[1], code: 1, status: 401, reason: "malformed"},
 		{name: "a payload that is not JSON", token: handBuilt(`{"alg":"RS256","kid":"k","typ":"JWT"}`, "not json", sig), code: 1, status: 401, reason: "malformed"},
 		{name: "a claim twice", token: handBuilt(`{"alg":"RS256","kid":"k","typ":"JWT"}`, strings.Replace(string(claims), "{", `{"TID":"`+otherTenantID+`",`, 1), sig), code: 1, status: 401, reason: "duplicate_claim"},
-		{name: "a token too large", token: is.Mint(entratest.Token{Claims: map[string]any{"pad": strings.Repeat("x", auth.MaxAuthorizationBytes)}}), code: 1, status: 401, reason: "malformed",
+		{name: "a token too large", token: is.Mint(entratest.Token{Claims: map[string]any{"pad": strings.Repeat("x", auth.MaxTokenBytes)}}), code: 1, status: 401, reason: "malformed",
 			want: []string{"too large"}},
-		{name: "a token too large online", token: is.Mint(entratest.Token{Claims: map[string]any{"pad": strings.Repeat("x", auth.MaxAuthorizationBytes)}}), online: true, code: 1, status: 401, reason: "malformed"},
+		{name: "a token too large online", token: is.Mint(entratest.Token{Claims: map[string]any{"pad": strings.Repeat("x", auth.MaxTokenBytes)}}), online: true, code: 1, status: 401, reason: "malformed"},
 		// A space or a line break inside a token is what copying from a
 		// wrapped terminal leaves: a JWS has none, so explain removes
 		// them, says so, and judges the token the server saw.
@@ -502,9 +504,13 @@ func TestExplain(t *testing.T) {
 		{name: "control characters in the policy's claims", token: is.Mint(entratest.Token{
 			Claims: map[string]any{"scp": "Other \x1b[2J", "azp": "\x1b[5mBLINK", "roles": []string{"\u009b31m", "\u202eevil"}, "oid": "o\x1b[1m", "idtyp": "app\u2066"}}),
 			code: 1, status: 403, reason: "insufficient_scope", secrets: []string{"\x1b", "\u009b", "\u202e", "\u2066"}},
+		// What draws as nothing or as a space: the log's escapes, not
+		// the characters.
+		{name: "invisible characters", token: is.Mint(entratest.Token{Claims: map[string]any{"aud": "api://x\u3164\u00a0", "name": "Ada\u115f\ufe0f\u200b"}}),
+			code: 1, status: 401, reason: "audience", want: []string{`\u3164`, `\u115f`}, secrets: []string{"\u3164", "\u00a0", "\u115f", "\ufe0f", "\u200b"}},
 
 		// Easy Auth: judged as its token check judges.
-		{name: "easyauth mode", token: good, env: env{"WEBSITE_AUTH_ENABLED": "true", "AUTH_TENANT_ID": is.TenantID(), "AUTH_AUDIENCES": is.ClientID()},
+		{name: "easyauth mode", token: good, env: env{"WEBSITE_AUTH_ENABLED": "true", "WEBSITE_SITE_NAME": "hello-fn", "AUTH_TENANT_ID": is.TenantID(), "AUTH_AUDIENCES": is.ClientID()},
 			warning: "App Service Authentication"},
 	}
 	for _, c := range cases {
@@ -597,12 +603,12 @@ func TestExplainUsage(t *testing.T) {
 		{name: "-h", args: []string{"explain", "-h"}, stdout: []string{"usage: handler explain", "--online", "--json", "-function", "Exit status"}},
 		{name: "--help with a token", args: []string{"explain", good, "--help"}, env: jwt, stdout: []string{"usage: handler explain"}},
 		{name: "help explain", args: []string{"help", "explain"}, env: jwt, stdout: []string{"usage: handler explain"}},
-		{name: "no token", args: []string{"explain"}, env: jwt, code: 2, stderr: []string{"no token", "usage: handler explain"}},
+		{name: "no token", args: []string{"explain"}, env: jwt, code: 2, stderr: []string{"no token", "Run 'handler explain -h' for usage."}},
 		{name: "only flags", args: []string{"explain", "--online", "--json"}, env: jwt, code: 2, stderr: []string{"no token"}},
-		{name: "two tokens", args: []string{"explain", good, other}, env: jwt, code: 2, stderr: []string{"one token, not 2 arguments", "usage: handler explain"}},
+		{name: "two tokens", args: []string{"explain", good, other}, env: jwt, code: 2, stderr: []string{"one token, not 2 arguments", "Run 'handler explain -h' for usage."}},
 		{name: "two tokens around a flag", args: []string{"explain", good, "--json", other}, env: jwt, code: 2, stderr: []string{"one token, not 2 arguments"}},
 		{name: "two tokens after --", args: []string{"explain", "--online", "--", good, other}, env: jwt, code: 2, stderr: []string{"one token, not 2 arguments"}},
-		{name: "an unknown flag", args: []string{"explain", "--bogus", good}, env: jwt, code: 2, stderr: []string{"flag provided but not defined: -bogus", "usage: handler explain"}},
+		{name: "an unknown flag", args: []string{"explain", "--bogus", good}, env: jwt, code: 2, stderr: []string{"flag provided but not defined: -bogus", "Run 'handler explain -h' for usage."}},
 		{name: "an unknown flag after the token", args: []string{"explain", good, "--bogus"}, env: jwt, code: 2, stderr: []string{"flag provided but not defined: -bogus"}},
 		{name: "an empty token", args: []string{"explain", ""}, env: jwt, code: 2, stderr: []string{"the token is empty"}},
 		{name: "an unknown function", args: []string{"explain", "--function", "Nope", good}, env: jwt, code: 2, stderr: []string{`no function "Nope"`}},
@@ -610,7 +616,7 @@ func TestExplainUsage(t *testing.T) {
 		{name: "jwt without audiences", args: []string{"explain", "--online", good}, env: explainEnv(is, "AUTH_AUDIENCES", ""), code: 2, stderr: []string{"AUTH_AUDIENCES"}},
 		{name: "a tenant that is not a GUID", args: []string{"explain", good}, env: explainEnv(is, "AUTH_TENANT_ID", "contoso"), code: 2, stderr: []string{"AUTH_TENANT_ID"}},
 		{name: "an invalid mode", args: []string{"explain", good}, env: explainEnv(is, "AUTH_MODE", "bogus"), code: 2, stderr: []string{"AUTH_MODE"}},
-		{name: "easyauth without audiences", args: []string{"explain", good}, env: env{"WEBSITE_AUTH_ENABLED": "true", "AUTH_TENANT_ID": is.TenantID()}, code: 2, stderr: []string{"AUTH_AUDIENCES"}},
+		{name: "easyauth without audiences", args: []string{"explain", good}, env: env{"WEBSITE_AUTH_ENABLED": "true", "WEBSITE_SITE_NAME": "hello-fn", "AUTH_TENANT_ID": is.TenantID()}, code: 2, stderr: []string{"AUTH_AUDIENCES"}},
 
 		// A token given as a flag's value by mistake is still a token:
 		// the flag's error must not repeat it.
@@ -663,7 +669,7 @@ func TestExplainUsage(t *testing.T) {
 func TestExplainStdin(t *testing.T) {
 	is := entratest.New(t, entratest.Config{})
 	good := is.Mint(entratest.Token{})
-	huge := is.Mint(entratest.Token{Claims: map[string]any{"pad": strings.Repeat("x", 4*auth.MaxAuthorizationBytes)}})
+	huge := is.Mint(entratest.Token{Claims: map[string]any{"pad": strings.Repeat("x", 4*auth.MaxTokenBytes)}})
 	saved := stdin
 	t.Cleanup(func() { stdin = saved })
 	cases := []struct {
@@ -729,4 +735,118 @@ func (r *errReader) Read(p []byte) (int, error) {
 	n := copy(p, r.data)
 	r.data = r.data[n:]
 	return n, nil
+}
+
+// TestExplainDevAdvice: a development token, or a dev-mode server, gets
+// advice about development tokens: mint another with ./handler token
+// --dev. Before, such a refusal got Entra's and the connector's advice
+// ("add the token's aud to AUTH_AUDIENCES", "the connector's Resource
+// URL"), which make dev ignores.
+func TestExplainDevAdvice(t *testing.T) {
+	t.Parallel()
+	dev := devTestEnv(t)
+	is := entratest.New(t, entratest.Config{})
+	tokenFor := func(e env, args ...string) string {
+		code, stdout, stderr := runMain(t, e, append([]string{"token"}, args...)...)
+		if code != 0 {
+			t.Fatalf("handler token: exit %d: %s", code, stderr)
+		}
+		return strings.TrimSpace(stdout)
+	}
+	key, err := auth.LoadOrCreateDevKey(dev["AUTH_DEV_KEY_FILE"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	expired, err := key.Mint(auth.DevToken{Now: time.Now().Add(-3 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Entra's advice, which means nothing for a development token.
+	entraAdvice := []string{"Resource URL", "Security page", "Power Platform", "Tenant ID", "app registration", "AUTH_AUDIENCES`, or"}
+	cases := []struct {
+		name   string
+		token  string
+		env    env
+		flags  []string
+		status int
+		reason string
+		// note must be among the notes: what the token or server is.
+		note string
+	}{
+		{name: "a dev token for another audience, as make dev judges it", token: tokenFor(withEnv(dev, "AUTH_AUDIENCES", "api://someone-else")),
+			env: dev, flags: []string{"--dev"}, status: 401, reason: "audience", note: "dev mode"},
+		{name: "a dev token for another tenant, as make dev judges it", token: tokenFor(withEnv(dev, "AUTH_TENANT_ID", otherTenantID)),
+			env: dev, flags: []string{"--dev"}, status: 401, reason: "issuer", note: "dev mode"},
+		{name: "a dev token at a jwt-mode server", token: tokenFor(dev, "--dev"), env: explainEnv(is), status: 401, reason: "audience", note: "development token"},
+		{name: "a dev token for the server's audience at a jwt-mode server", token: tokenFor(withEnv(dev, "AUTH_AUDIENCES", is.ClientID())), env: explainEnv(is), status: 401, reason: "issuer", note: "development token"},
+		{name: "a dev token at a jwt-mode server, online", token: tokenFor(dev, "--dev"), env: explainEnv(is), flags: []string{"--online"}, status: 401, reason: "unknown_key", note: "development token"},
+		{name: "a dev token of another dev key", token: tokenFor(devTestEnv(t), "--dev"), env: dev, flags: []string{"--dev"}, status: 401, reason: "unknown_key", note: "dev mode"},
+		{name: "an expired dev token", token: expired, env: dev, flags: []string{"--dev"}, status: 401, reason: "expired", note: "dev mode"},
+		{name: "a changed dev token", token: tamper(tokenFor(dev, "--dev")), env: dev, flags: []string{"--dev"}, status: 401, reason: "signature", note: "dev mode"},
+		{name: "a dev token without the scope", token: tokenFor(dev, "--dev", "--scope", "none"), env: dev, flags: []string{"--dev"}, status: 403, reason: "insufficient_scope", note: "dev mode"},
+		{name: "an Entra token at a dev-mode server", token: is.Mint(entratest.Token{}), env: dev, flags: []string{"--dev"}, status: 401, reason: "unknown_key", note: "dev mode"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := runMain(t, c.env, append(append([]string{"explain", "--json"}, c.flags...), c.token)...)
+			if code != 1 {
+				t.Fatalf("exit %d, want 1\nstdout: %s\nstderr: %s", code, stdout, stderr)
+			}
+			rep := decodeReport(t, stdout)
+			if rep.Verdict == nil || rep.Verdict.Status != c.status || rep.Verdict.Reason != c.reason {
+				t.Fatalf("verdict %+v, want %d %s", rep.Verdict, c.status, c.reason)
+			}
+			var notes struct{ Notes []string }
+			json.Unmarshal([]byte(stdout), &notes)
+			if !strings.Contains(strings.Join(notes.Notes, "\n"), c.note) {
+				t.Errorf("notes %q lack %q", notes.Notes, c.note)
+			}
+			for _, ch := range rep.Checks {
+				if ch.Result != "fail" || ch.Reason != c.reason {
+					continue
+				}
+				if !strings.Contains(ch.Fix, "./handler token --dev") {
+					t.Errorf("check %q: the fix does not say to mint a development token: %s", ch.Name, ch.Fix)
+				}
+				for _, w := range entraAdvice {
+					if strings.Contains(ch.Fix, w) {
+						t.Errorf("check %q: the fix gives Entra's advice (%q): %s", ch.Name, w, ch.Fix)
+					}
+				}
+			}
+			// The text output shows the same fix.
+			_, text, _ := runMain(t, c.env, append(append([]string{"explain"}, c.flags...), c.token)...)
+			containsAll(t, "stdout", text, []string{"change:", "./handler token --dev", "reason=" + c.reason})
+		})
+	}
+}
+
+// TestExplainFunctionFoldsASCIIOnly: --function names a function as the
+// router and the host match it, in any ASCII letter case and no other
+// folding: a name that Unicode folds onto a route's is not that route.
+func TestExplainFunctionFoldsASCIIOnly(t *testing.T) {
+	t.Parallel()
+	routes := []api.Route{{Function: "Kiosk"}, {Function: "Signin"}}
+	cases := []struct {
+		name, arg, want string // want "" means no route
+	}{
+		{"the name", "Kiosk", "Kiosk"},
+		{"in other ASCII case", "kIOSK", "Kiosk"},
+		{"KELVIN SIGN for K", "\u212Aiosk", ""},
+		{"LONG S for s", "Kio\u017Fk", ""},
+		{"LONG S in another name", "\u017Fignin", ""},
+		{"capital dotted I for i", "Kİosk", ""},
+		{"dotless i", "Kıosk", ""},
+		{"fullwidth letters", "\uff2biosk", ""},
+		{"a zero-width space inside", "Ki\u200bosk", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rt, ok := findRoute(routes, c.arg)
+			if ok != (c.want != "") || ok && rt.Function != c.want {
+				t.Errorf("findRoute(%q) = %q, %v; want %q", c.arg, rt.Function, ok, c.want)
+			}
+		})
+	}
 }

@@ -34,7 +34,7 @@ func main() {
 	// After the first signal, the next one ends the process at once, as
 	// usual, instead of waiting for the drain.
 	context.AfterFunc(ctx, stop)
-	err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr)
+	err := run(ctx, os.Args, os.LookupEnv, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(exitCode(err, os.Stderr))
 }
@@ -62,6 +62,6 @@ func exitCode(err error, stderr io.Writer) int {
 		// verdict of refusal.
 		return 1
 	}
-	fmt.Fprintf(stderr, "handler: %v\n", err)
+	fmt.Fprintf(stderr, "handler: %s\n", safeText(err.Error()))
 	return 1
 }

@@ -23,7 +23,7 @@ import (
 // env is a fake environment for run.
 type env map[string]string
 
-func (e env) get(k string) string { return e[k] }
+func (e env) get(k string) (string, bool) { v, ok := e[k]; return v, ok }
 
 func devTestEnv(t *testing.T) env {
 	return env{"AUTH_MODE": "dev", "AUTH_DEV_KEY_FILE": filepath.Join(t.TempDir(), "k.pem")}
@@ -145,9 +145,9 @@ func TestLoadConfig(t *testing.T) {
 		{name: "dev off loopback", env: env{"AUTH_MODE": "dev", "HOME": "/h", "LISTEN_HOST": "0.0.0.0"}, wantErr: []string{"loopback only"}},
 		{name: "every problem at once", env: env{"AUTH_MODE": "dev", "HOME": "/h", "FUNCTIONS_CUSTOMHANDLER_PORT": "99999", "LOG_LEVEL": "chatty", "AUTH_TENANT_ID": "contoso", "AUTH_ALLOWED_USERS": "bob", "AUTH_AUTHORITY": "http://login.example.com"},
 			wantErr: []string{"5 configuration problem(s)", "FUNCTIONS_CUSTOMHANDLER_PORT", "LOG_LEVEL", "AUTH_TENANT_ID", "AUTH_ALLOWED_USERS", "AUTH_AUTHORITY"}},
-		{name: "easyauth off loopback", env: env{"AUTH_MODE": "easyauth", "WEBSITE_AUTH_ENABLED": "true", "AUTH_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47", "LISTEN_HOST": "0.0.0.0"}, wantErr: []string{"loopback only"}},
+		{name: "easyauth off loopback", env: env{"AUTH_MODE": "easyauth", "WEBSITE_AUTH_ENABLED": "true", "WEBSITE_SITE_NAME": "hello-fn", "AUTH_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47", "LISTEN_HOST": "0.0.0.0"}, wantErr: []string{"loopback only"}},
 		{name: "easyauth with the gate closed", env: env{"AUTH_MODE": "easyauth", "WEBSITE_AUTH_ENABLED": "true", "AZURE_FUNCTIONS_ENVIRONMENT": "Development", "AUTH_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47"}, wantErr: []string{"cannot be trusted here", "Development"}},
-		{name: "auto picks easyauth behind Easy Auth", env: env{"WEBSITE_AUTH_ENABLED": "True", "AUTH_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47"}, check: func(t *testing.T, c config) {
+		{name: "auto picks easyauth behind Easy Auth", env: env{"WEBSITE_AUTH_ENABLED": "True", "WEBSITE_SITE_NAME": "hello-fn", "AUTH_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47"}, check: func(t *testing.T, c config) {
 			if c.Mode != modeEasyAuth || !strings.Contains(c.ModeReason, "WEBSITE_AUTH_ENABLED=true") {
 				t.Errorf("mode %q (%s)", c.Mode, c.ModeReason)
 			}
@@ -158,7 +158,7 @@ func TestLoadConfig(t *testing.T) {
 			}
 		}},
 		{name: "auto never picks dev", env: env{"AUTH_MODE": "auto", "HOME": "/h"}, wantErr: []string{"no authentication is configured"}},
-		{name: "verify token needs audiences", env: env{"WEBSITE_AUTH_ENABLED": "true", "AUTH_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47", "AUTH_EASYAUTH_VERIFY_TOKEN": "true"}, wantErr: []string{"AUTH_AUDIENCES"}},
+		{name: "verify token needs audiences", env: env{"WEBSITE_AUTH_ENABLED": "true", "WEBSITE_SITE_NAME": "hello-fn", "AUTH_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47", "AUTH_EASYAUTH_VERIFY_TOKEN": "true"}, wantErr: []string{"AUTH_AUDIENCES"}},
 		{name: "a route prefix other than api", env: env{"AUTH_MODE": "dev", "HOME": "/h", "FUNCTIONS_APP_ROOT_PATH": writeHostJSON(t, `{"version":"2.0","extensions":{"http":{"routePrefix":""}}}`)}, wantErr: []string{"routePrefix"}},
 		{name: "a route prefix app setting", env: env{"AUTH_MODE": "dev", "HOME": "/h", "AzureFunctionsJobHost__extensions__http__routePrefix": "prod"}, wantErr: []string{"AzureFunctionsJobHost__extensions__http__routePrefix"}},
 		{name: "the api prefix in any case", env: env{"AUTH_MODE": "dev", "HOME": "/h", "AzureFunctionsJobHost__extensions__http__routePrefix": "/API", "FUNCTIONS_APP_ROOT_PATH": writeHostJSON(t, `{"extensions":{"http":{"routePrefix":"Api"}}}`)}, check: func(t *testing.T, c config) {}},

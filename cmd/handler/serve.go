@@ -5,14 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
 	"runtime/debug"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/entrafunc/entrafunc/api"
 	"github.com/entrafunc/entrafunc/auth"
+	"github.com/entrafunc/entrafunc/internal/bounded"
 	"github.com/entrafunc/entrafunc/internal/logbuf"
 )
 
@@ -34,12 +38,12 @@ Functions host runs. The configuration comes from the environment (see the
 README); handler check validates it and prints the effective settings.
 `
 
-func serveCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func serveCommand(ctx context.Context, args []string, lookup lookupFunc, stdout, stderr io.Writer) error {
 	f := newFlags("serve", serveUsage, stdout, stderr)
 	if help, err := f.parse(args); help || err != nil {
 		return err
 	}
-	cfg, err := loadConfig(getenv)
+	cfg, err := loadConfig(lookup)
 	if err != nil {
 		return err
 	}
@@ -51,11 +55,33 @@ func serveCommand(ctx context.Context, args []string, getenv func(string) string
 func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 	// Listen before anything else, so a taken port is an error here and
 	// now rather than a server that silently never starts.
-	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.ListenHost, cfg.Port))
+	ln, err := listen(cfg, net.Listen)
 	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("%w: another process holds the port (make dev and func start both listen on %d by default); stop it, or set FUNCTIONS_CUSTOMHANDLER_PORT to a free port (the Functions host sets it to a free one itself)", err, defaultDevPort)
+		}
 		return err
 	}
 	return serveOn(ctx, cfg, ln, stdout, nil)
+}
+
+// listen opens the configured address with listenTCP (net.Listen). Where
+// the mode serves loopback only (dev and easyauth), the address actually
+// bound is judged, not the name asked for: LISTEN_HOST=localhost is
+// resolved through the hosts file, which may map it to any address.
+func listen(cfg config, listenTCP func(network, address string) (net.Listener, error)) (net.Listener, error) {
+	ln, err := listenTCP("tcp", net.JoinHostPort(cfg.ListenHost, cfg.Port))
+	if err != nil {
+		return nil, err
+	}
+	if !cfg.loopbackOnly() {
+		return ln, nil
+	}
+	if a, ok := ln.Addr().(*net.TCPAddr); !ok || !a.IP.IsLoopback() {
+		ln.Close()
+		return nil, fmt.Errorf("%s mode listens on loopback only, but LISTEN_HOST=%s bound %s: set LISTEN_HOST=127.0.0.1", cfg.Mode, shown(cfg.ListenHost), ln.Addr())
+	}
+	return ln, nil
 }
 
 // serveOn serves on ln until ctx ends, then drains the server; it closes
@@ -122,8 +148,21 @@ func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		ErrorLog:          log.New(httpErrorLog{logger}, "", 0),
 	}
+}
+
+// httpErrorLog carries net/http's own error log into the JSON log. Its
+// lines can hold what a client sent (an address, a header it choked on),
+// so they are escaped and cut like any client text.
+type httpErrorLog struct{ logger *slog.Logger }
+
+// maxHTTPErrorLog bounds one line of net/http's error log.
+const maxHTTPErrorLog = 512
+
+func (h httpErrorLog) Write(p []byte) (int, error) {
+	h.logger.Warn(bounded.Cut(strings.TrimSuffix(string(p), "\n"), maxHTTPErrorLog), "source", "net/http")
+	return len(p), nil
 }
 
 // newAuthenticator builds the authenticator the configured mode calls for.

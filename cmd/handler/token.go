@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -39,6 +40,7 @@ otherwise), so the server answers 403.
 examples:
   handler token --dev --name Marc
   handler token --dev --scope none        # expect 403
+  handler token --dev --expired           # expect 401 (token_expired)
   handler token --role Admin --group 6b9e… --lifetime 10m
 `
 
@@ -46,7 +48,7 @@ examples:
 // It is issued for AUTH_TENANT_ID and the first of AUTH_AUDIENCES when they
 // are set, as the server expects, otherwise (and always with --dev) for
 // the fixed dev tenant and audience.
-func token(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func token(args []string, lookup lookupFunc, stdout, stderr io.Writer) error {
 	f := newFlags("token", tokenUsage, stdout, stderr)
 	var t auth.DevToken
 	var scopes, roles, groups listFlag
@@ -59,27 +61,38 @@ func token(args []string, getenv func(string) string, stdout, stderr io.Writer) 
 	f.Var(&groups, "group", "group object id (groups), repeatable")
 	f.StringVar(&t.ClientAppID, "client-app", auth.DevClientAppID, "the calling app's client id (azp)")
 	f.DurationVar(&t.Lifetime, "lifetime", time.Hour, "how long the token is valid")
+	expired := f.Bool("expired", false, "issue a token that expired an hour ago, beyond the 5 minutes of clock skew servers allow: for trying the 401 and handler explain")
 	if help, err := f.parse(args); help || err != nil {
 		return err
 	}
 	if t.Lifetime <= 0 {
 		return f.fail(errors.New("--lifetime must be positive"))
 	}
+	if *expired {
+		lifetimeSet := false
+		f.Visit(func(fl *flag.Flag) { lifetimeSet = lifetimeSet || fl.Name == "lifetime" })
+		if lifetimeSet {
+			return f.fail(errors.New("--expired and --lifetime do not go together"))
+		}
+		// Issued two hours ago for one hour: expired an hour ago, far
+		// beyond any verifier's clock skew.
+		t.Now, t.Lifetime = time.Now().Add(-2*time.Hour), time.Hour
+	}
 	// Like the server, token reads the whole configuration but judges only
 	// what it needs: the tenant, the audience and where the key lives.
 	// With --dev it reads what handler dev reads, so that the two agree.
-	env := func(k string) string {
+	env := lookupFunc(func(k string) (string, bool) {
 		if k == "AUTH_MODE" {
-			return modeDev
+			return modeDev, true
 		}
-		return getenv(k)
-	}
+		return lookup(k)
+	})
 	if *devServer {
-		env = newDevEnv(getenv, "").get
+		env = newDevEnv(lookup, "").get
 	}
 	cfg, _ := readConfig(env)
-	if cfg.InAzure {
-		return errors.New("token: development tokens are not issued in Azure (WEBSITE_INSTANCE_ID is set)")
+	if cfg.Platform.InAzure() {
+		return errors.New("token: development tokens are not issued in Azure (" + cfg.Platform.Why() + ")")
 	}
 	if cfg.TenantID != "" && !auth.IsGUID(cfg.TenantID) {
 		return fmt.Errorf("token: AUTH_TENANT_ID=%q is not a tenant GUID", cfg.TenantID)

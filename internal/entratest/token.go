@@ -207,3 +207,26 @@ func or(s, def string) string {
 	}
 	return s
 }
+
+// OfLength returns a token exactly n bytes long, or "" if mint cannot make
+// one. mint makes a token with a header member of headerPad and a claim of
+// claimPad: OfLength searches for the claim's length, and tries a few
+// header lengths for the token lengths that base64 skips. For tests of
+// size limits at the byte.
+func OfLength(n int, mint func(headerPad, claimPad string) string) string {
+	for h := 0; h < 4; h++ {
+		for lo, hi := 0, n; lo <= hi; {
+			pad := (lo + hi) / 2
+			tok := mint(strings.Repeat("h", h), strings.Repeat("p", pad))
+			switch {
+			case len(tok) == n:
+				return tok
+			case len(tok) < n:
+				lo = pad + 1
+			default:
+				hi = pad - 1
+			}
+		}
+	}
+	return ""
+}

@@ -2,13 +2,16 @@
 // over HTTP on loopback, against a bare net/http ceiling, a Go peer (chi +
 // golang-jwt + keyfunc) and a Node.js peer (express + jose), all with the
 // same token, requests and load, in interleaved rounds. It writes
-// docs/benchmarks.md, its chart docs/benchmarks.svg, and the raw results
-// to bench/out/results.json.
+// benchmarks.md, its chart benchmarks.svg and the raw results.json to
+// bench/out/, which git ignores, so that a try run leaves the tracked
+// documents alone; with -update-docs (make bench-docs) the document and
+// chart go to docs/ instead.
 //
 // Settings come from flags, whose defaults come from the environment
 // variables named in their help, so that `ROUNDS=7 make bench` works.
 //
-//	bench                       run and write the documents
+//	bench                       run and write the documents to bench/out
+//	bench -update-docs          run and write them to docs (make bench-docs)
 //	bench -render results.json  write the documents from a saved run
 package main
 
@@ -74,8 +77,9 @@ func mainErr(args []string) error {
 	warmup := fs.Duration("warmup", envDuration("WARMUP", defaultWarmup, &errs), "closed-loop warm-up per server before the first round (WARMUP)")
 	tags := fs.String("handler-tags", envString("HANDLER_TAGS", defaultTags), "space-separated build tag lists, each an extra handler build measured when it changes the build (HANDLER_TAGS; comma-separated tags within one)")
 	root := fs.String("root", "", "the main module's directory (default: found from the working directory)")
-	docs := fs.String("docs", "", "where benchmarks.md and benchmarks.svg go (default: ROOT/docs)")
-	out := fs.String("json", "", "where the raw results go (default: ROOT/bench/out/results.json)")
+	docs := fs.String("docs", "", "where benchmarks.md and benchmarks.svg go (default: ROOT/"+outDir+", or ROOT/"+docsDir+" with -update-docs)")
+	out := fs.String("json", "", "where the raw results go (default: ROOT/"+outDir+"/results.json)")
+	updateDocs := fs.Bool("update-docs", false, "write benchmarks.md and benchmarks.svg to ROOT/"+docsDir+", the copies git tracks (make bench-docs)")
 	render := fs.String("render", "", "write the documents from this saved results file instead of running")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -96,12 +100,7 @@ func mainErr(args []string) error {
 		}
 		*root = r
 	}
-	if *docs == "" {
-		*docs = filepath.Join(*root, "docs")
-	}
-	if *out == "" {
-		*out = filepath.Join(*root, "bench", "out", "results.json")
-	}
+	*docs, *out = outputs(*root, *docs, *out, *updateDocs)
 
 	if *render != "" {
 		b, err := os.ReadFile(*render)
@@ -125,7 +124,7 @@ func mainErr(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	res, err := run.Run(ctx, run.Config{
-		Root: *root, Settings: settings, Command: command(settings),
+		Root: *root, Settings: settings, Command: command(settings, *updateDocs),
 		Go: envString("GO", "go"), Node: envString("NODE", "node"), Log: os.Stderr,
 	})
 	if err != nil {
@@ -204,9 +203,34 @@ func writeDocs(res *report.Results, dir string) error {
 	return os.WriteFile(filepath.Join(dir, "benchmarks.md"), []byte(res.Markdown("benchmarks.svg")), 0o644)
 }
 
-// command is the run's command as a person would type it: make bench,
-// with the settings that differ from the defaults.
-func command(s report.Settings) string {
+// outDir is where a run writes by default, from the main module's root:
+// git ignores it (.gitignore), so a run made to try something never
+// rewrites the tracked documents.
+const outDir = "bench/out"
+
+// docsDir is where make bench-docs writes the documents git tracks.
+const docsDir = "docs"
+
+// outputs returns where the documents and the raw results go: the flags'
+// values when given, else under outDir, or the documents under docsDir
+// when updateDocs asks for the tracked copies.
+func outputs(root, docs, results string, updateDocs bool) (string, string) {
+	if docs == "" {
+		docs = filepath.Join(root, filepath.FromSlash(outDir))
+		if updateDocs {
+			docs = filepath.Join(root, docsDir)
+		}
+	}
+	if results == "" {
+		results = filepath.Join(root, filepath.FromSlash(outDir), "results.json")
+	}
+	return docs, results
+}
+
+// command is the run's command as a person would type it: make bench, or
+// make bench-docs for the tracked documents, with the settings that
+// differ from the defaults.
+func command(s report.Settings, updateDocs bool) string {
 	var env []string
 	add := func(name string, differs bool, value string) {
 		if differs {
@@ -221,7 +245,11 @@ func command(s report.Settings) string {
 	add("COLD_STARTS", s.ColdStarts != defaultColdStarts, strconv.Itoa(s.ColdStarts))
 	add("WARMUP", s.Warmup != defaultWarmup, s.Warmup.String())
 	add("HANDLER_TAGS", strings.Join(s.VariantTags, " ") != defaultTags, "'"+strings.Join(s.VariantTags, " ")+"'")
-	return strings.Join(append(env, "make bench"), " ")
+	target := "make bench"
+	if updateDocs {
+		target = "make bench-docs"
+	}
+	return strings.Join(append(env, target), " ")
 }
 
 // findRoot walks up from the working directory to the main module's

@@ -2,7 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,12 +16,75 @@ import (
 func TestCommand(t *testing.T) {
 	s := report.Settings{Rounds: defaultRounds, Duration: defaultDuration, OpenDuration: defaultOpenDuration, Warmup: defaultWarmup,
 		Conns: defaultConns, Rate: defaultRate, ColdStarts: defaultColdStarts}
-	if got := command(s); got != "make bench" {
+	if got := command(s, false); got != "make bench" {
 		t.Errorf("defaults: %q", got)
 	}
+	if got := command(s, true); got != "make bench-docs" {
+		t.Errorf("defaults, tracked documents: %q", got)
+	}
 	s.Rounds, s.Duration, s.VariantTags = 7, 2*time.Second, []string{"netgo"}
-	if got := command(s); got != "ROUNDS=7 DURATION=2s HANDLER_TAGS='netgo' make bench" {
+	if got := command(s, false); got != "ROUNDS=7 DURATION=2s HANDLER_TAGS='netgo' make bench" {
 		t.Errorf("changed: %q", got)
+	}
+}
+
+// TestOutputs: by default a run writes under bench/out, which git
+// ignores, so that make bench never rewrites the tracked docs/; only
+// -update-docs (make bench-docs) writes there.
+func TestOutputs(t *testing.T) {
+	root := filepath.FromSlash("/repo")
+	out := filepath.Join(root, "bench", "out")
+	tests := []struct {
+		name              string
+		docs, results     string
+		updateDocs        bool
+		wantDocs, wantRes string
+	}{
+		{name: "defaults", wantDocs: out, wantRes: filepath.Join(out, "results.json")},
+		{name: "tracked documents", updateDocs: true, wantDocs: filepath.Join(root, "docs"), wantRes: filepath.Join(out, "results.json")},
+		{name: "flags win", docs: "d", results: "r.json", updateDocs: true, wantDocs: "d", wantRes: "r.json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			docs, res := outputs(root, tt.docs, tt.results, tt.updateDocs)
+			if docs != tt.wantDocs || res != tt.wantRes {
+				t.Errorf("outputs = %s, %s; want %s, %s", docs, res, tt.wantDocs, tt.wantRes)
+			}
+		})
+	}
+}
+
+// TestOutDirIgnored: git ignores what a default run writes, and tracks
+// what make bench-docs writes.
+func TestOutDirIgnored(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	root := filepath.Join("..", "..", "..")
+	ignored := func(p string) bool {
+		t.Helper()
+		cmd := exec.Command("git", "check-ignore", "-q", "--no-index", p)
+		cmd.Dir = root
+		err := cmd.Run()
+		var ee *exec.ExitError
+		switch {
+		case err == nil:
+			return true
+		case errors.As(err, &ee) && ee.ExitCode() == 1:
+			return false
+		}
+		t.Skipf("git check-ignore: %v (not a checkout?)", err)
+		return false
+	}
+	for _, f := range []string{"benchmarks.md", "benchmarks.svg", "results.json"} {
+		if p := outDir + "/" + f; !ignored(p) {
+			t.Errorf("git does not ignore %s: a default make bench would leave it to be committed", p)
+		}
+	}
+	for _, f := range []string{"benchmarks.md", "benchmarks.svg"} {
+		if p := docsDir + "/" + f; ignored(p) {
+			t.Errorf("git ignores %s, which make bench-docs writes to be committed", p)
+		}
 	}
 }
 

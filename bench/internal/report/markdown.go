@@ -19,7 +19,7 @@ func (r *Results) Markdown(chart string) string {
 	sums := r.Summaries()
 
 	p("# Benchmarks\n\n")
-	p("<!-- Written by `make bench` (bench/cmd/bench): change the tool and run it again rather than editing the figures. -->\n\n")
+	p("<!-- Written by `make bench-docs` (bench/cmd/bench): change the tool and run it again rather than editing the figures. -->\n\n")
 	p("![Requests per second, p99 latency at %s req/s, cold start and RSS of each server](%s)\n\n", thousands(float64(s.Rate)), chart)
 	rounds := fmt.Sprintf("in %d interleaved rounds; each figure is the median of the rounds", s.Rounds)
 	if s.Rounds == 1 {
@@ -106,7 +106,7 @@ func (r *Results) Markdown(chart string) string {
 	p("| CPU used by other processes during the run | %.0f%% |\n\n", 100*m.OtherCPU)
 
 	p("## Command\n\n```sh\n%s\n```\n\n", r.Command)
-	p("`make bench` builds the servers, installs the Node peer's packages with `npm ci` (bench/node/package-lock.json) when they are missing or older than the lockfile, runs everything, and writes this file, its chart and the raw results (bench/out/results.json; `cd bench && go run ./cmd/bench -render out/results.json` renders them again). ")
+	p("`make bench` builds the servers, installs the Node peer's packages with `npm ci` (bench/node/package-lock.json) when they are missing or older than the lockfile, runs everything, and writes this file, its chart and the raw results to bench/out/, which git ignores; `make bench-docs` runs the same and writes this file and its chart to docs/ (`cd bench && go run ./cmd/bench -render out/results.json -update-docs` renders them there again from the raw results). ")
 	p("ROUNDS, DURATION, OPEN_DURATION, CONNS, RATE, COLD_STARTS and HANDLER_TAGS change the settings.\n\n")
 
 	p("## How it measures\n\n")
