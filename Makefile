@@ -29,7 +29,7 @@ BUILD_ENV := CGO_ENABLED=0
 # builds without it outside a checkout.
 BUILD_FLAGS := -trimpath -buildvcs=auto
 
-.PHONY: all build dev test tools tools-go check-fmt vet unit fuzz bench bench-docs bench-go bench-http bench-test soak package publish clean
+.PHONY: all build dev test check tools tools-go check-fmt vet unit e2e fuzz bench bench-docs bench-go bench-http bench-test soak package publish clean
 
 all: build
 
@@ -44,13 +44,26 @@ dev:
 	$(HOST_ENV) $(BUILD_ENV) $(GO) build $(BUILD_FLAGS) -o $(BIN) ./cmd/handler
 	./$(BIN) dev -port $(DEV_PORT)
 
-test: tools check-fmt vet unit tools-go bench-test
+# gofmt and vet, then side by side: the unit tests (-race where it finds
+# something), the end-to-end tests of the built binary (after make tools),
+# the tooling module's checks and the bench module's tests. Each package's
+# result, and each e2e test's, prints as it ends; their lines interleave.
+test: check-fmt vet
+	@$(MAKE) --no-print-directory -j4 unit e2e tools-go bench-test
 
-# The build and CI files (Dockerfile, .dockerignore, .github/workflows),
-# checked by the tooling module in tools/: BuildKit's Dockerfile parser and
-# actionlint with shellcheck. A module of its own keeps its dependencies out
-# of go.mod, and ./... never reaches it. ENTRAFUNC_REQUIRE_TOOLS=1 makes a
-# missing shellcheck fail instead of leaving run: scripts unchecked.
+# The quick check while working: gofmt, vet and the unit tests, without
+# the end-to-end tests and without -race (make test runs both).
+check: check-fmt vet
+	$(HOST_ENV) $(GO) test -count=1 $(unit_pkgs)
+
+# The build, CI and documentation files (Dockerfile, .dockerignore,
+# .github/workflows, the shell scripts, the README's contents line, every
+# citation of a Markdown file), checked by the tooling module in tools/:
+# BuildKit's Dockerfile parser, actionlint and shellcheck. A module of its
+# own keeps its dependencies out of go.mod, and ./... never reaches it.
+# ENTRAFUNC_REQUIRE_TOOLS=1 makes a missing shellcheck fail instead of
+# leaving scripts unchecked. Its tests include tools/cmd/progress, which
+# make e2e pipes go test into.
 tools-go:
 	cd tools && $(HOST_ENV) $(GO) vet ./... && $(HOST_ENV) ENTRAFUNC_REQUIRE_TOOLS=1 $(GO) test -count=1 ./...
 
@@ -68,7 +81,7 @@ $(TOOLS_STAMP): tools/package.json tools/package-lock.json
 		echo "make test needs Node.js 18.18+ or 20.17+, and npm: node or npm is not on PATH (on Debian: apt-get install nodejs npm)" >&2; exit 1; }
 	@node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit((a === 18 && b >= 18) || (a === 20 && b >= 17) || a > 20 ? 0 : 1)' || { \
 		echo "make test needs Node.js 18.18+ or 20.17+, and npm: node $$(node --version) is outside that (Spectral needs ^18.18 or >=20.17)" >&2; exit 1; }
-	cd tools && npm ci --no-audit --no-fund --ignore-scripts
+	cd tools && npm ci --no-audit --no-fund --ignore-scripts --prefer-offline
 	touch $@
 
 check-fmt:
@@ -78,12 +91,34 @@ check-fmt:
 vet:
 	$(HOST_ENV) $(GO) vet ./...
 
-# Unit tests and the end-to-end test (e2e/ builds the real binary and drives
-# it as the Functions host does). -race needs cgo, and so a C compiler.
-# ENTRAFUNC_REQUIRE_TOOLS=1 makes a missing connector tool fail the e2e tests
-# that need it instead of skipping them (a bare go test still skips).
-unit: tools
-	$(HOST_ENV) CGO_ENABLED=1 ENTRAFUNC_REQUIRE_TOOLS=1 $(GO) test -race -count=1 ./...
+# The packages of ./..., evaluated when a target uses them: every one but
+# e2e (unit_pkgs); of those, the ones whose tests run with -race. -race
+# finds goroutines sharing memory in the test's own process, at 2-10
+# times the CPU (cmd/funcpack's tests: 20 s instead of 4). It finds
+# nothing where no goroutine shares memory: cmd/funcpack, connector and
+# internal/bounded start none and are never called concurrently (NORACE),
+# and e2e's subject is other processes (the handler it built, node, bash).
+MODULE := github.com/entrafunc/entrafunc
+NORACE := cmd/funcpack connector internal/bounded
+unit_pkgs = $(filter-out $(MODULE)/e2e,$(shell $(HOST_ENV) $(GO) list -e ./...))
+race_pkgs = $(filter-out $(addprefix $(MODULE)/,$(NORACE)),$(unit_pkgs))
+
+# The unit tests, -race where it finds something; -race needs cgo, and so
+# a C compiler.
+unit:
+	$(HOST_ENV) CGO_ENABLED=1 $(GO) test -race -count=1 $(race_pkgs)
+	$(HOST_ENV) $(GO) test -count=1 $(filter-out $(race_pkgs),$(unit_pkgs))
+
+# The end-to-end tests: e2e builds the handler once and drives it as the
+# Functions host does, E2E_PARALLEL tests at a time, each with its own
+# ports and folders (the resilience cases, which measure, run first and
+# alone). tools/cmd/progress prints a line per test as it ends, and all
+# that a failing test logged. ENTRAFUNC_REQUIRE_TOOLS=1 makes a missing
+# connector tool fail the tests that need it instead of skipping them (a
+# bare go test still skips).
+E2E_PARALLEL ?= 8
+e2e: tools
+	$(HOST_ENV) ENTRAFUNC_REQUIRE_TOOLS=1 $(GO) test -count=1 -json -parallel $(E2E_PARALLEL) ./e2e | (cd tools && $(HOST_ENV) $(GO) run ./cmd/progress)
 
 # Short fuzzing runs of every decoder of untrusted input.
 FUZZTIME ?= 20s
@@ -98,6 +133,7 @@ fuzz:
 	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzBearerToken$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./auth
 	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzTokenHeader$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./auth
 	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzExplain$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./auth
+	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzEachMember$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./auth
 	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzEscape$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/bounded
 
 # The resilience cases at length (make test runs them for seconds each):

@@ -98,7 +98,9 @@ func Refusal(err error) (status int, challenge string) {
 }
 
 // respond maps err to its problem body, setting the headers that go with
-// it on h: the one mapping of errors to responses.
+// it on h: the one mapping of errors to responses. testdata/errors.golden
+// records it for every refusal, beside the guide's section for each
+// (TestErrorContract).
 func respond(err error, method string, h http.Header) problem {
 	pb := problem{Type: "about:blank"}
 	var ie *inputError
@@ -123,7 +125,8 @@ func respond(err error, method string, h http.Header) problem {
 		pb.Detail = "The caller is authenticated but not allowed by the rule " + pe.Rule + "."
 	case errors.Is(err, auth.ErrUnavailable):
 		h.Set("Retry-After", strconv.Itoa(retryAfterSeconds))
-		pb.Status, pb.Code = http.StatusServiceUnavailable, "keys_unavailable"
+		// The code is the word the log carries, as auth names it.
+		pb.Status, pb.Code = http.StatusServiceUnavailable, auth.Reason(err)
 		pb.Detail = "The API cannot check access tokens yet: its signing keys are still loading. Retry shortly."
 	case errors.As(err, &ie):
 		pb.Status, pb.Detail = http.StatusBadRequest, ie.msg

@@ -149,7 +149,8 @@ func clientHeader(h http.Header) string {
 //     (https://learn.microsoft.com/azure/azure-functions/function-keys-how-to);
 //   - what a proxy adds to say whom it forwards: Forwarded (RFC 7239),
 //     Via and Max-Forwards (RFC 9110 §7.6), and the client address
-//     headers of the common proxies and CDNs;
+//     headers of the common proxies and CDNs (X-Forwarded and X-Host
+//     alone, Proxy-Client-IP and WL-Proxy-Client-IP included);
 //   - what the App Service front end adds to every request it forwards to
 //     the host (DISGUISED-HOST, WAS-DEFAULT-HOSTNAME,
 //     X-SITE-DEPLOYMENT-ID, CLIENT-IP …), beside the prefixed ones below;
@@ -159,6 +160,7 @@ var clientHeaderNames = map[string]bool{
 	"forwarded": true, "via": true, "max-forwards": true,
 	"x-real-ip": true, "x-client-ip": true, "client-ip": true, "true-client-ip": true, "x-cluster-client-ip": true,
 	"x-client-port": true, "cf-connecting-ip": true, "fastly-client-ip": true,
+	"x-forwarded": true, "x-host": true, "proxy-client-ip": true, "wl-proxy-client-ip": true,
 	"disguised-host": true, "was-default-hostname": true, "x-site-deployment-id": true,
 	"origin": true, "referer": true,
 }
@@ -175,8 +177,9 @@ var clientHeaderNames = map[string]bool{
 //   - x-azure- (X-Azure-ClientIP, X-Azure-SocketIP, X-Azure-Ref,
 //     X-Azure-FDID) and x-fd-: Azure Front Door's, except the host's own
 //     x-azure-functions- headers;
+//   - x-envoy-: the Envoy proxy's (Container Apps' ingress runs Envoy);
 //   - sec-fetch-: a browser's.
-var clientHeaderPrefixes = []string{"x-forwarded-", "x-original-", "x-arr-", "x-appservice-", "x-waws-", "x-ms-", "x-azure-", "x-fd-", "sec-fetch-"}
+var clientHeaderPrefixes = []string{"x-forwarded-", "x-original-", "x-arr-", "x-appservice-", "x-waws-", "x-ms-", "x-azure-", "x-fd-", "x-envoy-", "sec-fetch-"}
 
 // hostHeaderPrefix is the host's own family, which x-azure- would take in.
 const hostHeaderPrefix = "x-azure-functions-"

@@ -295,6 +295,12 @@ func TestInvokeRefusesClientRequests(t *testing.T) {
 		{name: "X-Client-IP", refused: true},
 		{name: "Client-IP", refused: true},
 		{name: "True-Client-IP", refused: true},
+		{name: "X-Forwarded", refused: true},
+		{name: "X-Host", refused: true},
+		{name: "Proxy-Client-IP", refused: true},
+		{name: "WL-Proxy-Client-IP", refused: true},
+		{name: "X-Envoy-External-Address", refused: true},
+		{name: "x-envoy-original-path", refused: true},
 		{name: "Via", value: "1.1 proxy", refused: true},
 		{name: "Max-Forwards", value: "10", refused: true},
 		// The App Service front end's marks.

@@ -72,7 +72,7 @@ func TestVerifierCache(t *testing.T) {
 	}
 
 	// Expiry ends the entry; past the leeway the token is refused.
-	clk.add(time.Hour + MaxLeeway + time.Second)
+	clk.add(time.Hour + maxLeeway + time.Second)
 	_, err = v.Verify(context.Background(), tok)
 	var te *TokenError
 	if !errors.As(err, &te) || te.Reason != "expired" {

@@ -157,8 +157,8 @@ func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 // KeyID returns the key's id, the kid of every token it signs.
 func (k *DevKey) KeyID() string { return k.kid }
 
-// JWKS returns the public key as a JSON Web Key Set.
-func (k *DevKey) JWKS() []byte { return publicJWKS(&k.key.PublicKey, k.kid) }
+// jwks returns the public key as a JSON Web Key Set.
+func (k *DevKey) jwks() []byte { return publicJWKS(&k.key.PublicKey, k.kid) }
 
 // publicJWKS returns a JSON Web Key Set holding one RS256 signing key.
 func publicJWKS(pub *rsa.PublicKey, kid string) []byte {
@@ -180,7 +180,7 @@ func publicJWKS(pub *rsa.PublicKey, kid string) []byte {
 // KeySet returns a key set that holds only this key's public half, for a
 // [Verifier] that trusts the development issuer.
 func (k *DevKey) KeySet() (*StaticKeySet, error) {
-	return NewStaticKeySet(k.JWKS())
+	return NewStaticKeySet(k.jwks())
 }
 
 // DevToken describes a development access token. Zero fields take the

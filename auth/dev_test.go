@@ -115,7 +115,7 @@ func TestLoadOrCreateDevKeyCreatesAndReloads(t *testing.T) {
 	if k1.KeyID() == "" || k2.KeyID() != k1.KeyID() {
 		t.Errorf("KeyID after reload = %q, want %q", k2.KeyID(), k1.KeyID())
 	}
-	if !bytes.Equal(k1.JWKS(), k2.JWKS()) {
+	if !bytes.Equal(k1.jwks(), k2.jwks()) {
 		t.Error("JWKS differs after reload")
 	}
 	if b2, _ := os.ReadFile(path); !bytes.Equal(b, b2) {
@@ -133,7 +133,7 @@ func TestDevKeyIDIsThumbprint(t *testing.T) {
 	var set struct {
 		Keys []map[string]string `json:"keys"`
 	}
-	if err := json.Unmarshal(k.JWKS(), &set); err != nil {
+	if err := json.Unmarshal(k.jwks(), &set); err != nil {
 		t.Fatal(err)
 	}
 	if len(set.Keys) != 1 {
@@ -155,8 +155,8 @@ func TestDevKeyIDIsThumbprint(t *testing.T) {
 		t.Errorf("KeyID = %q, want the RFC 7638 thumbprint %q", k.KeyID(), got)
 	}
 	// The tests' own key sets have exactly this shape.
-	if got := jwksFor(&k.key.PublicKey, k.KeyID()); !bytes.Equal(got, k.JWKS()) {
-		t.Errorf("test JWKS helper differs from DevKey.JWKS:\n%s\n%s", got, k.JWKS())
+	if got := jwksFor(&k.key.PublicKey, k.KeyID()); !bytes.Equal(got, k.jwks()) {
+		t.Errorf("test JWKS helper differs from DevKey.JWKS:\n%s\n%s", got, k.jwks())
 	}
 }
 
@@ -392,13 +392,13 @@ func TestDevKeyMintOptions(t *testing.T) {
 		{
 			name:   "short lifetime expires",
 			token:  DevToken{Lifetime: time.Minute},
-			at:     func() time.Time { return mintedAt.Add(time.Minute + MaxLeeway) },
+			at:     func() time.Time { return mintedAt.Add(time.Minute + maxLeeway) },
 			reason: "expired",
 		},
 		{
 			name:  "short lifetime within leeway",
 			token: DevToken{Lifetime: time.Minute},
-			at:    func() time.Time { return mintedAt.Add(time.Minute + MaxLeeway - time.Second) },
+			at:    func() time.Time { return mintedAt.Add(time.Minute + maxLeeway - time.Second) },
 		},
 		{name: "another dev key", key: other, token: DevToken{}, reason: "unknown_key"},
 	}

@@ -20,13 +20,13 @@ import (
 const (
 	HeaderClientPrincipal    = "X-MS-CLIENT-PRINCIPAL"
 	HeaderClientPrincipalIDP = "X-MS-CLIENT-PRINCIPAL-IDP"
-	HeaderAADAccessToken     = "X-MS-TOKEN-AAD-ACCESS-TOKEN"
+	headerAADAccessToken     = "X-MS-TOKEN-AAD-ACCESS-TOKEN"
 )
 
-// MaxClientPrincipalBytes bounds the X-MS-CLIENT-PRINCIPAL header. A
+// maxClientPrincipalBytes bounds the X-MS-CLIENT-PRINCIPAL header. A
 // principal lists every claim of the token, base64-encoded, so it is a
 // little larger than the token; anything past this bound is refused.
-const MaxClientPrincipalBytes = 32 << 10
+const maxClientPrincipalBytes = 32 << 10
 
 // Claim types as Easy Auth writes them after its default claims mapping,
 // and the short names it leaves alone.
@@ -63,27 +63,27 @@ func decodeClientPrincipal(raw []byte) (clientPrincipal, error) {
 		seen[l] = true
 		return nil
 	}
-	err := eachMember(raw, func(name string, v json.RawMessage) error {
+	err := eachMember(string(raw), func(name string, v string) error {
 		if err := once(name); err != nil {
 			return err
 		}
 		switch name {
 		case "auth_typ":
-			return json.Unmarshal(v, &cp.AuthType)
+			return json.Unmarshal([]byte(v), &cp.AuthType)
 		case "name_typ":
-			return json.Unmarshal(v, &cp.NameType)
+			return json.Unmarshal([]byte(v), &cp.NameType)
 		case "role_typ":
-			return json.Unmarshal(v, &cp.RoleType)
+			return json.Unmarshal([]byte(v), &cp.RoleType)
 		case "claims":
 			var list []json.RawMessage
-			if err := json.Unmarshal(v, &list); err != nil {
+			if err := json.Unmarshal([]byte(v), &list); err != nil {
 				return err
 			}
 			cp.Claims = make([]claimPair, 0, len(list))
 			for _, item := range list {
 				var c claimPair
 				got := map[string]bool{}
-				err := eachMember(item, func(name string, v json.RawMessage) error {
+				err := eachMember(string(item), func(name string, v string) error {
 					l := strings.ToLower(name)
 					if got[l] {
 						return fmt.Errorf("claim member %s given twice", bounded.Quote(name))
@@ -91,9 +91,9 @@ func decodeClientPrincipal(raw []byte) (clientPrincipal, error) {
 					got[l] = true
 					switch name {
 					case "typ":
-						return json.Unmarshal(v, &c.Type)
+						return json.Unmarshal([]byte(v), &c.Type)
 					case "val":
-						return json.Unmarshal(v, &c.Value)
+						return json.Unmarshal([]byte(v), &c.Value)
 					}
 					return nil
 				})
@@ -130,7 +130,7 @@ func ParseClientPrincipal(header string) (*Principal, error) {
 
 // parseClientPrincipal also returns the aud claim, for the audience rule.
 func parseClientPrincipal(header string) (*Principal, string, error) {
-	if len(header) > MaxClientPrincipalBytes {
+	if len(header) > maxClientPrincipalBytes {
 		return nil, "", invalidToken(reasonPrincipal, errors.New("X-MS-CLIENT-PRINCIPAL too large"))
 	}
 	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(header))
@@ -240,7 +240,7 @@ type EasyAuthConfig struct {
 // A principal of another tenant, or for an audience not listed, is
 // refused as [ErrForbidden], as Easy Auth's own checks answer 403.
 //
-// A principal whose exp claim has passed, by more than [MaxLeeway] (the
+// A principal whose exp claim has passed, by more than 5 minutes (the
 // leeway a [Verifier] allows by default), is refused as expired. Easy Auth
 // checks the token's lifetime itself; this is defence in depth against a
 // replayed or forged header. A principal without exp is judged without.
@@ -271,7 +271,7 @@ func EasyAuth(cfg EasyAuthConfig) (Authenticator, error) {
 		}
 		// The same comparison as jwt's exp check with leeway: refused
 		// when now is at or past exp + leeway.
-		if !p.ExpiresAt.IsZero() && !cfg.Now().Before(p.ExpiresAt.Add(MaxLeeway)) {
+		if !p.ExpiresAt.IsZero() && !cfg.Now().Before(p.ExpiresAt.Add(maxLeeway)) {
 			return nil, invalidToken(reasonExpired, fmt.Errorf("the principal expired at %s", p.ExpiresAt.UTC().Format(time.RFC3339)))
 		}
 		if !bounded.EqualFold(p.TenantID, cfg.TenantID) {
@@ -296,7 +296,7 @@ func EasyAuth(cfg EasyAuthConfig) (Authenticator, error) {
 func crossCheck(r *http.Request, v *Verifier, p *Principal) (*Principal, error) {
 	tok, err := BearerToken(r)
 	if errors.Is(err, ErrNoCredentials) {
-		tok = strings.TrimSpace(r.Header.Get(HeaderAADAccessToken))
+		tok = strings.TrimSpace(r.Header.Get(headerAADAccessToken))
 		if tok == "" {
 			return nil, invalidToken(reasonMissingToken, errors.New("AUTH_EASYAUTH_VERIFY_TOKEN is set but the request carries no access token"))
 		}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -172,8 +173,8 @@ func TestParseClientPrincipalFixture(t *testing.T) {
 		Source:       auth.SourceEasyAuth,
 		ExpiresAt:    time.Unix(fixtureExp, 0),
 	})
-	if !p.HasScope(auth.DefaultRequiredScope) {
-		t.Errorf("HasScope(%q) = false", auth.DefaultRequiredScope)
+	if !slices.Contains(p.Scopes, auth.DefaultRequiredScope) {
+		t.Errorf("Scopes %q lack %q", p.Scopes, auth.DefaultRequiredScope)
 	}
 	if p.AppOnly || p.GroupsOverage {
 		t.Errorf("AppOnly = %v, GroupsOverage = %v, want false", p.AppOnly, p.GroupsOverage)

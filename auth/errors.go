@@ -46,29 +46,34 @@ type TokenError struct {
 	// lists.
 	Reason string
 	Err    error
+
+	// text, when set, is written for the log, bounded, in place of the
+	// text of Err (a library's, which may quote a client's value whole),
+	// while errors.Is and errors.As still see Err.
+	text string
 }
 
 func (e *TokenError) Error() string {
-	if e.Err == nil {
-		return "auth: invalid token: " + e.Reason
+	if d := e.detail(); d != "" {
+		return "auth: invalid token: " + e.Reason + ": " + d
 	}
-	return "auth: invalid token: " + e.Reason + ": " + e.Err.Error()
+	return "auth: invalid token: " + e.Reason
 }
 func (e *TokenError) Is(target error) bool { return target == ErrInvalidToken }
 func (e *TokenError) Unwrap() error        { return e.Err }
 
-func invalidToken(reason string, err error) error { return &TokenError{Reason: reason, Err: err} }
-
-// logText is an error whose text is written for the log, bounded, in
-// place of the text of err (a library's, which may quote a client's value
-// whole), while errors.Is and errors.As still see err.
-type logText struct {
-	msg string
-	err error
+// detail is what the error says after its reason.
+func (e *TokenError) detail() string {
+	switch {
+	case e.text != "":
+		return e.text
+	case e.Err != nil:
+		return e.Err.Error()
+	}
+	return ""
 }
 
-func (e *logText) Error() string { return e.msg }
-func (e *logText) Unwrap() error { return e.err }
+func invalidToken(reason string, err error) error { return &TokenError{Reason: reason, Err: err} }
 
 // PolicyError is a refusal by [Policy]: an [ErrInsufficientScope] when
 // Scopes is set, otherwise an [ErrForbidden] naming the Rule that refused.

@@ -28,12 +28,12 @@ const (
 	consumerTenantID = "9188040d-6c67-4c5b-b112-36a304b66dad"
 )
 
-// The token kinds and actors of a [TokenShape].
+// The token kinds and actors of a tokenShape.
 const (
-	KindAccessToken = "access token"
-	KindIDToken     = "ID token"
-	ActorDelegated  = "delegated"
-	ActorAppOnly    = "app-only"
+	kindAccessToken = "access token"
+	kindIDToken     = "ID token"
+	actorDelegated  = "delegated"
+	actorAppOnly    = "app-only"
 )
 
 // ExplainOptions says how [Verifier.Explain] judges a token.
@@ -64,11 +64,14 @@ const (
 // It holds no signature, and of the claims that identify a person only
 // oid and name. Its strings from the token are cut and escaped as the
 // log escapes them (internal/bounded).
+//
+// Shape's and Checks' types are display types that the package does not
+// name; their fields are exported, for handler explain and its --json.
 type Explanation struct {
-	Shape  TokenShape      `json:"shape"`
+	Shape  tokenShape      `json:"shape"`
 	Header []ExplainedItem `json:"header,omitempty"`
 	Claims []ExplainedItem `json:"claims,omitempty"`
-	Checks []ExplainCheck  `json:"checks"`
+	Checks []explainCheck  `json:"checks"`
 	// Notes say what the token is, when that explains more than a check.
 	Notes []string `json:"notes,omitempty"`
 	// SignatureChecked says whether the signature was verified.
@@ -86,17 +89,17 @@ type Explanation struct {
 	Err error `json:"-"`
 }
 
-// TokenShape is what kind of token it is.
-type TokenShape struct {
+// tokenShape is what kind of token it is.
+type tokenShape struct {
 	// JWS is set for a token of three segments whose header decodes.
 	JWS bool `json:"jws"`
 	// Segments is the number of dot-separated segments: a JWS has 3, an
 	// encrypted token (JWE) 5.
 	Segments int `json:"segments"`
-	// Kind is KindAccessToken, KindIDToken, or "" when the claims do not
+	// Kind is "access token", "ID token", or "" when the claims do not
 	// say.
 	Kind string `json:"kind,omitempty"`
-	// Actor is ActorDelegated (a user signed in), ActorAppOnly or "".
+	// Actor is "delegated" (a user signed in), "app-only" or "".
 	Actor string `json:"actor,omitempty"`
 	// Version is the ver claim as written: Entra's are "1.0" and "2.0".
 	Version string `json:"version,omitempty"`
@@ -116,8 +119,8 @@ type ExplainedItem struct {
 	When string `json:"when,omitempty"`
 }
 
-// ExplainCheck is one step of the server's verification or policy.
-type ExplainCheck struct {
+// explainCheck is one step of the server's verification or policy.
+type explainCheck struct {
 	Name   string      `json:"name"`
 	Result CheckResult `json:"result"`
 	// Reason is the log's word for a failure.
@@ -242,7 +245,7 @@ func (v *Verifier) verifyUnsigned(raw string) (*Principal, error) {
 
 // add appends a check, marking it as past the refusal when an earlier one
 // failed.
-func (x *explainer) add(c ExplainCheck) {
+func (x *explainer) add(c explainCheck) {
 	for _, prev := range x.e.Checks {
 		if prev.Result == CheckFailed {
 			c.AfterRefusal = true
@@ -253,7 +256,7 @@ func (x *explainer) add(c ExplainCheck) {
 }
 
 // pass adds c as passed.
-func (x *explainer) pass(c ExplainCheck) {
+func (x *explainer) pass(c explainCheck) {
 	c.Result = CheckPassed
 	x.add(c)
 }
@@ -261,7 +264,7 @@ func (x *explainer) pass(c ExplainCheck) {
 // fail adds c as failed with err, a TokenError or PolicyError, and the
 // fix of the reason table's row for key (the general row when key is ""
 // or has none of its own).
-func (x *explainer) fail(c ExplainCheck, err error, sec section, key string) {
+func (x *explainer) fail(c explainCheck, err error, sec section, key string) {
 	c.Result = CheckFailed
 	c.Reason = Reason(err)
 	if c.Problem == "" {
@@ -284,8 +287,8 @@ func problemText(err error) string {
 	var te *TokenError
 	var pe *PolicyError
 	switch {
-	case errors.As(err, &te) && te.Err != nil:
-		return te.Err.Error()
+	case errors.As(err, &te) && te.detail() != "":
+		return te.detail()
 	case errors.As(err, &pe):
 		return pe.Detail
 	}
@@ -296,7 +299,7 @@ func problemText(err error) string {
 func (x *explainer) checks(ctx context.Context, raw string) {
 	v := x.v
 	if x.opts.CheckSignature {
-		c := ExplainCheck{Name: "signing keys", Want: "loaded from AUTH_AUTHORITY"}
+		c := explainCheck{Name: "signing keys", Want: "loaded from AUTH_AUTHORITY"}
 		if x.keysErr = v.keys.Wait(ctx); x.keysErr != nil {
 			x.fail(c, x.keysErr, sectionUnavailable, "")
 		} else {
@@ -305,7 +308,7 @@ func (x *explainer) checks(ctx context.Context, raw string) {
 	}
 
 	// The token as a whole.
-	format := ExplainCheck{Name: "format", Want: "a JWS: header.payload.signature, three base64url segments"}
+	format := explainCheck{Name: "format", Want: "a JWS: header.payload.signature, three base64url segments"}
 	if err := checkSize(raw); err != nil {
 		format.Got = fmt.Sprintf("%d bytes, more than %d", len(raw), MaxTokenBytes)
 		x.fail(format, err, sectionToken, "")
@@ -328,7 +331,7 @@ func (x *explainer) checks(ctx context.Context, raw string) {
 	x.pass(format)
 
 	// The header, judged before any key is looked up.
-	hdr := ExplainCheck{Name: "header (alg, kid, typ)", Want: "alg RS256, a kid, typ JWT if any; no crit, b64 or zip", Got: x.headerSummary()}
+	hdr := explainCheck{Name: "header (alg, kid, typ)", Want: "alg RS256, a kid, typ JWT if any; no crit, b64 or zip", Got: x.headerSummary()}
 	if err := checkHeader(raw); err != nil {
 		x.fail(hdr, err, sectionToken, "")
 	} else {
@@ -337,20 +340,16 @@ func (x *explainer) checks(ctx context.Context, raw string) {
 
 	// The payload (and the signature's encoding), decoded as the
 	// verifier decodes them.
-	pay := ExplainCheck{Name: "claims (payload)", Want: "a JSON object, no security claim twice, times as numbers"}
-	c := new(claims)
-	tok, _, err := v.parser.ParseUnverified(raw, c)
+	pay := explainCheck{Name: "claims (payload)", Want: "a JSON object, no security claim twice, times as numbers"}
+	// The header is the check above's: here it is only decoded, so that
+	// the claims of a token whose header is refused are judged too.
+	t, err := parseJWS(raw, false)
 	if err != nil {
-		err = classify(tok, err)
-		if r := Reason(err); r == reasonMalformed || r == reasonDuplicateClaim {
-			x.fail(pay, err, sectionToken, "")
-			return
-		}
-		// Anything else (an algorithm jwt does not know) was the
-		// header's to judge, and the claims were decoded before it.
+		x.fail(pay, err, sectionToken, "")
+		return
 	}
 	x.pass(pay)
-	x.c, x.claimsErr = c, v.validator.Validate(c)
+	x.c, x.claimsErr = t.claims, v.validator.Validate(t.claims)
 
 	x.signature(ctx, raw)
 	x.lifetime()
@@ -360,7 +359,7 @@ func (x *explainer) checks(ctx context.Context, raw string) {
 }
 
 func (x *explainer) signature(ctx context.Context, raw string) {
-	sig := ExplainCheck{Name: "signature (kid)", Want: "made by the tenant's key that kid names"}
+	sig := explainCheck{Name: "signature (kid)", Want: "made by the tenant's key that kid names"}
 	if kid, ok := x.headerString("kid"); ok {
 		sig.Got = "kid " + kid
 	}
@@ -399,7 +398,7 @@ func (x *explainer) signature(ctx context.Context, raw string) {
 func (x *explainer) lifetime() {
 	c := x.c
 	leeway := x.v.cfg.Leeway
-	lt := ExplainCheck{Name: "lifetime (exp, nbf)", Want: fmt.Sprintf("exp after now and nbf before it, with %v of clock skew allowed", leeway)}
+	lt := explainCheck{Name: "lifetime (exp, nbf)", Want: fmt.Sprintf("exp after now and nbf before it, with %v of clock skew allowed", leeway)}
 	var got []string
 	if c.ExpiresAt != nil {
 		got = append(got, "exp "+x.at(c.ExpiresAt.Time))
@@ -427,7 +426,7 @@ func (x *explainer) lifetime() {
 
 func (x *explainer) audience() {
 	c := x.c
-	ac := ExplainCheck{Name: "audience (aud)", Want: "one of AUTH_AUDIENCES: " + strings.Join(x.v.cfg.Audiences, ", "), Got: cutJoin(c.Audience, ", ")}
+	ac := explainCheck{Name: "audience (aud)", Want: "one of AUTH_AUDIENCES: " + strings.Join(x.v.cfg.Audiences, ", "), Got: cutJoin(c.Audience, ", ")}
 	err := x.claimsErr
 	switch {
 	case len(c.Audience) == 0 || len(c.Audience) == 1 && c.Audience[0] == "":
@@ -456,7 +455,7 @@ func (x *explainer) audienceCase() (key, what string) {
 	case x.devServer():
 		return caseDev, "a dev-mode server accepts development tokens only"
 	}
-	if kind, _ := x.kind(); kind == KindIDToken {
+	if kind, _ := x.kind(); kind == kindIDToken {
 		return caseIDToken, "an ID token's aud is the client app it was issued to"
 	}
 	switch {
@@ -488,7 +487,7 @@ func (x *explainer) audienceCase() (key, what string) {
 // entraClaims runs claimChecks one by one.
 func (x *explainer) entraClaims() {
 	for _, k := range claimChecks {
-		ch := ExplainCheck{Name: k.name, Got: bounded.Cut(k.got(x.c), bounded.Max), Want: k.want(x.v)}
+		ch := explainCheck{Name: k.name, Got: bounded.Cut(k.got(x.c), bounded.Max), Want: k.want(x.v)}
 		err := k.check(x.v, x.c)
 		if err == nil {
 			x.pass(ch)
@@ -519,13 +518,13 @@ func (x *explainer) policy() {
 	pol := x.opts.Policy
 	kind, actor := x.kind()
 
-	sc := ExplainCheck{Name: "scopes (scp)", Got: "scp " + or(cutJoin(p.Scopes, " "), "(none)"), Want: "AUTH_REQUIRED_SCOPES: " + or(strings.Join(pol.RequiredScopes, " "), "(none required)")}
+	sc := explainCheck{Name: "scopes (scp)", Got: "scp " + or(cutJoin(p.Scopes, " "), "(none)"), Want: "AUTH_REQUIRED_SCOPES: " + or(strings.Join(pol.RequiredScopes, " "), "(none required)")}
 	if err := (Policy{RequiredScopes: pol.RequiredScopes}).Check(p); err != nil {
 		key := ""
 		switch {
-		case kind == KindIDToken:
+		case kind == kindIDToken:
 			key, sc.Problem = caseIDToken, "an ID token, which carries no scope"
-		case actor == ActorAppOnly:
+		case actor == actorAppOnly:
 			key = caseAppOnly
 			sc.Problem = fmt.Sprintf("an app-only token (roles %s, no scp, idtyp %s): it acts for no user, and AUTH_REQUIRED_SCOPES requires the delegated scope %s",
 				or(cutJoin(p.Roles, " "), "none"), or(bounded.Cut(x.c.IDType, bounded.Max), "absent"), strings.Join(pol.RequiredScopes, " "))
@@ -534,7 +533,7 @@ func (x *explainer) policy() {
 		default:
 			var missing []string
 			for _, s := range pol.RequiredScopes {
-				if !p.HasScope(s) {
+				if !p.hasScope(s) {
 					missing = append(missing, s)
 				}
 			}
@@ -547,22 +546,22 @@ func (x *explainer) policy() {
 	}
 
 	if len(pol.RequiredRoles) > 0 {
-		rc := ExplainCheck{Name: "roles (roles)", Got: "roles " + or(cutJoin(p.Roles, " "), "(none)"), Want: "the route's roles: " + strings.Join(pol.RequiredRoles, " ")}
+		rc := explainCheck{Name: "roles (roles)", Got: "roles " + or(cutJoin(p.Roles, " "), "(none)"), Want: "the route's roles: " + strings.Join(pol.RequiredRoles, " ")}
 		x.rule(rc, Policy{RequiredRoles: pol.RequiredRoles}, p)
 	}
 	claim := "azp"
 	if x.c.Version == "1.0" {
 		claim = "appid"
 	}
-	cc := ExplainCheck{Name: "client app (azp, appid)", Got: claim + " " + or(bounded.Cut(p.ClientAppID, bounded.Max), "(none)"), Want: "AUTH_ALLOWED_CLIENT_APPS: " + or(strings.Join(pol.AllowedClientApps, ", "), "(any)")}
+	cc := explainCheck{Name: "client app (azp, appid)", Got: claim + " " + or(bounded.Cut(p.ClientAppID, bounded.Max), "(none)"), Want: "AUTH_ALLOWED_CLIENT_APPS: " + or(strings.Join(pol.AllowedClientApps, ", "), "(any)")}
 	x.rule(cc, Policy{AllowedClientApps: pol.AllowedClientApps}, p)
-	uc := ExplainCheck{Name: "users and groups (oid, groups)", Got: fmt.Sprintf("oid %s, %d group(s)", or(bounded.Cut(p.ObjectID, bounded.Max), "(none)"), len(p.Groups)),
+	uc := explainCheck{Name: "users and groups (oid, groups)", Got: fmt.Sprintf("oid %s, %d group(s)", or(bounded.Cut(p.ObjectID, bounded.Max), "(none)"), len(p.Groups)),
 		Want: "AUTH_ALLOWED_USERS: " + or(strings.Join(pol.AllowedUsers, ", "), "(any)") + "; AUTH_ALLOWED_GROUPS: " + or(strings.Join(pol.AllowedGroups, ", "), "(any)")}
 	x.rule(uc, Policy{AllowedUsers: pol.AllowedUsers, AllowedGroups: pol.AllowedGroups}, p)
 }
 
 // rule adds the check of one allow-list.
-func (x *explainer) rule(c ExplainCheck, pol Policy, p *Principal) {
+func (x *explainer) rule(c explainCheck, pol Policy, p *Principal) {
 	if err := pol.Check(p); err != nil {
 		x.fail(c, err, sectionRule, "")
 		return
@@ -583,14 +582,14 @@ func (x *explainer) kind() (kind, actor string) {
 	aud, _ := x.claimString("aud")
 	switch {
 	case idtyp == "app":
-		return KindAccessToken, ActorAppOnly
+		return kindAccessToken, actorAppOnly
 	case has("scp"):
-		return KindAccessToken, ActorDelegated
+		return kindAccessToken, actorDelegated
 	case has("nonce") || IsGUID(aud) && !has("roles"):
-		return KindIDToken, ActorDelegated
+		return kindIDToken, actorDelegated
 	case has("roles") && !has("name") && !has("preferred_username") && !has("upn"):
 		// An app token without the optional idtyp: roles, and no user.
-		return KindAccessToken, ActorAppOnly
+		return kindAccessToken, actorAppOnly
 	}
 	return "", ""
 }
@@ -630,9 +629,9 @@ func (x *explainer) describe() {
 		e.Shape.Version = bounded.Cut(ver, bounded.Max)
 	}
 	switch {
-	case e.Shape.Kind == KindIDToken:
+	case e.Shape.Kind == kindIDToken:
 		x.note("This is an ID token: it tells the client app who signed in, and an API must not accept it. Send the access token instead.")
-	case e.Shape.Actor == ActorAppOnly:
+	case e.Shape.Actor == actorAppOnly:
 		x.note("This is an app-only token (client credentials): a service-principal connection, acting for no signed-in user.")
 	}
 	if x.header != nil {

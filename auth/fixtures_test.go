@@ -99,7 +99,7 @@ func TestFixtureV2Navikt(t *testing.T) {
 		{
 			"rejected at exp plus leeway",
 			Config{TenantID: naviktTenant, Audiences: []string{naviktAudience}, Now: func() time.Time {
-				return time.Unix(naviktEXP, 0).Add(MaxLeeway)
+				return time.Unix(naviktEXP, 0).Add(maxLeeway)
 			}},
 			"expired",
 		},
@@ -107,7 +107,7 @@ func TestFixtureV2Navikt(t *testing.T) {
 		{"other tenant", Config{TenantID: passportTenant, Audiences: []string{naviktAudience}, Now: pinned}, "issuer"},
 		{
 			"tenant pinned but issuer list v1 only",
-			Config{TenantID: naviktTenant, Audiences: []string{naviktAudience}, Issuers: EntraIssuers(naviktTenant)[:1], Now: pinned},
+			Config{TenantID: naviktTenant, Audiences: []string{naviktAudience}, Issuers: entraIssuers(naviktTenant)[:1], Now: pinned},
 			"issuer",
 		},
 	}

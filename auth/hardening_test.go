@@ -219,10 +219,10 @@ func TestEasyAuthRefusesExpiredPrincipals(t *testing.T) {
 		claims []string
 		reason string // "" means accepted
 	}{
-		{"expired beyond the leeway", exp(-MaxLeeway - time.Second), reasonExpired},
-		{"expired exactly at the end of the leeway", exp(-MaxLeeway), reasonExpired},
+		{"expired beyond the leeway", exp(-maxLeeway - time.Second), reasonExpired},
+		{"expired exactly at the end of the leeway", exp(-maxLeeway), reasonExpired},
 		{"expired long ago", exp(-30 * 24 * time.Hour), reasonExpired},
-		{"expired within the leeway", exp(-MaxLeeway + time.Second), ""},
+		{"expired within the leeway", exp(-maxLeeway + time.Second), ""},
 		{"expired a moment ago", exp(-time.Second), ""},
 		{"not expired", exp(time.Hour), ""},
 		{"no exp", nil, ""},

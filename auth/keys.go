@@ -22,16 +22,19 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// Defaults of [EntraKeysConfig].
+// DefaultFirstLoadWait is the default of [EntraKeysConfig.FirstLoadWait].
+const DefaultFirstLoadWait = 5 * time.Second
+
+// The other defaults of [EntraKeysConfig], and the bound of a load that
+// no request waits for.
 const (
-	DefaultRefreshInterval    = time.Hour
-	DefaultUnknownKIDInterval = 5 * time.Minute
-	DefaultUnknownKIDWait     = 2 * time.Second
-	DefaultRetryMin           = 500 * time.Millisecond
-	DefaultRetryMax           = 10 * time.Second
-	DefaultFetchTimeout       = 10 * time.Second
-	DefaultLoadTimeout        = 15 * time.Second
-	DefaultFirstLoadWait      = 5 * time.Second
+	defaultRefreshInterval    = time.Hour
+	defaultUnknownKIDInterval = 5 * time.Minute
+	defaultUnknownKIDWait     = 2 * time.Second
+	defaultRetryMin           = 500 * time.Millisecond
+	defaultRetryMax           = 10 * time.Second
+	defaultFetchTimeout       = 10 * time.Second
+	defaultLoadTimeout        = 15 * time.Second
 )
 
 // maxDocumentBytes bounds a metadata or key set document.
@@ -58,8 +61,8 @@ type EntraKeysConfig struct {
 	Authority string
 	// TenantID is the tenant whose metadata and keys are loaded. Required.
 	TenantID string
-	// Client fetches the documents. Default: a client with a
-	// [DefaultFetchTimeout] timeout.
+	// Client fetches the documents. Default: a client with a 10-second
+	// timeout.
 	Client *http.Client
 	// RefreshInterval is how often the keys are reloaded. Default: 1 hour.
 	RefreshInterval time.Duration
@@ -138,16 +141,16 @@ func NewEntraKeys(cfg EntraKeysConfig) (*EntraKeys, error) {
 		return nil, fmt.Errorf("auth: authority: %w", err)
 	}
 	if cfg.Client == nil {
-		cfg.Client = &http.Client{Timeout: DefaultFetchTimeout}
+		cfg.Client = &http.Client{Timeout: defaultFetchTimeout}
 	}
-	setDefault(&cfg.RefreshInterval, DefaultRefreshInterval)
-	setDefault(&cfg.UnknownKIDInterval, DefaultUnknownKIDInterval)
-	setDefault(&cfg.UnknownKIDWait, DefaultUnknownKIDWait)
+	setDefault(&cfg.RefreshInterval, defaultRefreshInterval)
+	setDefault(&cfg.UnknownKIDInterval, defaultUnknownKIDInterval)
+	setDefault(&cfg.UnknownKIDWait, defaultUnknownKIDWait)
 	if cfg.FirstLoadWait == 0 {
 		cfg.FirstLoadWait = DefaultFirstLoadWait
 	}
-	setDefault(&cfg.RetryMin, DefaultRetryMin)
-	setDefault(&cfg.RetryMax, DefaultRetryMax)
+	setDefault(&cfg.RetryMin, defaultRetryMin)
+	setDefault(&cfg.RetryMax, defaultRetryMax)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -274,8 +277,8 @@ func (k *EntraKeys) broadcastLocked() {
 	k.changed = make(chan struct{})
 }
 
-// Ready reports whether a key set has been loaded.
-func (k *EntraKeys) Ready() bool { return k.snap.Load() != nil }
+// ready reports whether a key set has been loaded.
+func (k *EntraKeys) ready() bool { return k.snap.Load() != nil }
 
 // Generation changes whenever the key set does; 0 means none is loaded.
 func (k *EntraKeys) Generation() uint64 {
@@ -300,9 +303,6 @@ func (k *EntraKeys) KeyIDs() []string {
 	}
 	return nil
 }
-
-// Loads returns how many loads have been attempted.
-func (k *EntraKeys) Loads() uint64 { return k.loads.Load() }
 
 // KeyfuncCtx returns the jwt.Keyfunc for tokens of a request with context
 // ctx. A token whose kid is not in the set causes at most one reload per
@@ -382,7 +382,7 @@ func (k *EntraKeys) startLoadLocked(why string) chan struct{} {
 	k.inflight = ch
 	k.retryAt = time.Time{}
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), DefaultLoadTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), defaultLoadTimeout)
 		defer cancel()
 		err := k.fetch(ctx)
 		k.loads.Add(1)
@@ -391,10 +391,10 @@ func (k *EntraKeys) startLoadLocked(why string) chan struct{} {
 			// Say what is true: before the first good load there is no
 			// key set to keep, and bearer tokens get 503 until one loads.
 			msg := "signing keys: load failed; keeping the last good key set"
-			if !k.Ready() {
+			if !k.ready() {
 				msg = "signing keys: load failed; no key set has loaded yet, so bearer tokens get 503 until one does (retrying)"
 			}
-			k.cfg.Logger.Error(msg, "why", why, "authority", k.cfg.Authority, "ready", k.Ready(), "error", bounded.Cut(err.Error(), maxLoggedError))
+			k.cfg.Logger.Error(msg, "why", why, "authority", k.cfg.Authority, "ready", k.ready(), "error", bounded.Cut(err.Error(), maxLoggedError))
 		}
 		k.mu.Lock()
 		k.inflight = nil

@@ -117,7 +117,7 @@ func runKeys(t *testing.T, k *EntraKeys) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	go k.Run(ctx)
-	waitFor(t, "keys to load", k.Ready)
+	waitFor(t, "keys to load", k.ready)
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {
@@ -134,7 +134,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestEntraKeysUnavailableUntilLoaded(t *testing.T) {
 	is := newEntra(t, "k1")
 	k, v, _ := newTestKeys(t, is, func(c *EntraKeysConfig) { c.FirstLoadWait = 50 * time.Millisecond })
-	if k.Ready() || k.Generation() != 0 {
+	if k.ready() || k.Generation() != 0 {
 		t.Fatal("ready before Run")
 	}
 	for _, tok := range []string{tokenFor(is, "k1"), "not-a-jwt", "eyJhbGciOiJub25lIn0.e30."} {
@@ -164,12 +164,12 @@ func TestEntraKeysRecoverWhenTheIssuerComesBack(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go k.Run(ctx)
-	waitFor(t, "several failed loads", func() bool { return k.Loads() >= 3 })
-	if k.Ready() {
+	waitFor(t, "several failed loads", func() bool { return k.loads.Load() >= 3 })
+	if k.ready() {
 		t.Fatal("ready while the issuer fails")
 	}
 	setOutage(t, is, entratest.Up)
-	waitFor(t, "recovery", k.Ready)
+	waitFor(t, "recovery", k.ready)
 	if !strings.Contains(log.String(), "load failed") {
 		t.Errorf("failures were not logged: %s", log.String())
 	}
@@ -359,7 +359,7 @@ func TestEntraKeysRefusesBadDocuments(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err = %v, want %q", err, c.want)
 			}
-			if k.Ready() {
+			if k.ready() {
 				t.Fatal("ready after a refused load")
 			}
 		})

@@ -60,7 +60,7 @@ func TestEntraKeysWaitForTheFirstLoad(t *testing.T) {
 				}()
 			}
 			waitFor(t, "every caller to wait", func() bool { return k.waiting.Load() == int64(c.callers) })
-			if k.Ready() {
+			if k.ready() {
 				t.Fatal("ready while the key set is held back")
 			}
 			release()
@@ -142,7 +142,7 @@ func TestEntraKeysWaitAcrossAFailedFirstLoad(t *testing.T) {
 				cfg.RetryMin, cfg.RetryMax = c.retryMin, c.retryMin
 			})
 			startRun(t, k)
-			waitFor(t, "the first load to fail", func() bool { return k.Loads() >= 1 })
+			waitFor(t, "the first load to fail", func() bool { return k.loads.Load() >= 1 })
 			setOutage(t, is, entratest.Up)
 			tok := tokenFor(is, "k1")
 			if c.wantOK {
@@ -162,7 +162,7 @@ func TestEntraKeysWaitAcrossAFailedFirstLoad(t *testing.T) {
 						t.Fatalf("%v, want the retry's success", err)
 					}
 				}
-				if n, gets := k.Loads(), is.JWKSFetches(); n != 2 || gets != 2 {
+				if n, gets := k.loads.Load(), is.JWKSFetches(); n != 2 || gets != 2 {
 					t.Errorf("%d loads and %d key set GETs for %d callers, want the failed load and one retry (2, 2)", n, gets, callers)
 				}
 				return

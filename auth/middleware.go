@@ -56,7 +56,7 @@ func Middleware(a Authenticator, policy Policy, onError func(http.ResponseWriter
 			if p != nil {
 				// Even a refused principal goes into the context, so that
 				// the refusal is logged against the caller.
-				r = r.WithContext(NewContext(r.Context(), p))
+				r = r.WithContext(newContext(r.Context(), p))
 			}
 			switch {
 			case err == nil && p == nil:

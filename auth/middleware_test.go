@@ -159,11 +159,11 @@ func TestFromContext(t *testing.T) {
 	if p, ok := FromContext(context.Background()); ok || p != nil {
 		t.Errorf("empty context: %v, %v", p, ok)
 	}
-	if p, ok := FromContext(NewContext(context.Background(), nil)); ok || p != nil {
+	if p, ok := FromContext(newContext(context.Background(), nil)); ok || p != nil {
 		t.Errorf("nil principal: %v, %v", p, ok)
 	}
 	want := policyUser(nil)
-	if p, ok := FromContext(NewContext(context.Background(), want)); !ok || p != want {
+	if p, ok := FromContext(newContext(context.Background(), want)); !ok || p != want {
 		t.Errorf("FromContext = %v, %v", p, ok)
 	}
 }
@@ -171,10 +171,10 @@ func TestFromContext(t *testing.T) {
 func TestPrincipalHasScopeAndRole(t *testing.T) {
 	t.Parallel()
 	p := policyUser(func(p *Principal) { p.Scopes = []string{"a", "b"}; p.Roles = []string{"R"} })
-	if !p.HasScope("b") || p.HasScope("c") || p.HasScope("A") {
+	if !p.hasScope("b") || p.hasScope("c") || p.hasScope("A") {
 		t.Error("HasScope")
 	}
-	if !p.HasRole("R") || p.HasRole("r") {
+	if !p.hasRole("R") || p.hasRole("r") {
 		t.Error("HasRole")
 	}
 }

@@ -48,7 +48,7 @@ func (p Policy) Check(pr *Principal) error {
 	if len(p.RequiredScopes) > 0 {
 		var missing []string
 		for _, s := range p.RequiredScopes {
-			if pr.AppOnly || !pr.HasScope(s) {
+			if pr.AppOnly || !pr.hasScope(s) {
 				missing = append(missing, s)
 			}
 		}
@@ -61,7 +61,7 @@ func (p Policy) Check(pr *Principal) error {
 		}
 	}
 	for _, r := range p.RequiredRoles {
-		if !pr.HasRole(r) {
+		if !pr.hasRole(r) {
 			return &PolicyError{Rule: ruleRouteRoles, Detail: fmt.Sprintf("missing app role %q", r)}
 		}
 	}

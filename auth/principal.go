@@ -46,11 +46,12 @@ type Principal struct {
 	ExpiresAt time.Time `json:"-"`
 }
 
-// HasScope reports whether the principal was granted the delegated scope s.
-func (p *Principal) HasScope(s string) bool { return slices.Contains(p.Scopes, s) }
+// hasScope reports whether the principal was granted the delegated scope
+// s. Access is [Policy]'s to decide, so it is not exported.
+func (p *Principal) hasScope(s string) bool { return slices.Contains(p.Scopes, s) }
 
-// HasRole reports whether the principal holds the app role r.
-func (p *Principal) HasRole(r string) bool { return slices.Contains(p.Roles, r) }
+// hasRole reports whether the principal holds the app role r.
+func (p *Principal) hasRole(r string) bool { return slices.Contains(p.Roles, r) }
 
 // LogValue keeps log lines to the two identifiers the operators need: a
 // whole principal holds personal data and must not reach the logs. Both
@@ -64,8 +65,8 @@ func (p *Principal) LogValue() slog.Value {
 
 type contextKey struct{}
 
-// NewContext returns a copy of ctx that carries p.
-func NewContext(ctx context.Context, p *Principal) context.Context {
+// newContext returns a copy of ctx that carries p.
+func newContext(ctx context.Context, p *Principal) context.Context {
 	return context.WithValue(ctx, contextKey{}, p)
 }
 

@@ -46,7 +46,7 @@ func TestTokenSizeIsOneLimit(t *testing.T) {
 		{"Easy Auth, the token store's header", easy, func(r *http.Request, tok string) {
 			r.Header.Set(HeaderClientPrincipal, principal)
 			r.Header.Set(HeaderClientPrincipalIDP, "aad")
-			r.Header.Set(HeaderAADAccessToken, " "+tok+" ")
+			r.Header.Set(headerAADAccessToken, " "+tok+" ")
 		}},
 	}
 	sizes := []struct {

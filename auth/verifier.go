@@ -18,13 +18,13 @@ import (
 // DefaultAuthority is the Entra ID login host of the public cloud.
 const DefaultAuthority = "https://login.microsoftonline.com"
 
-// MaxLeeway is the most clock skew a Config may tolerate: the default of
+// maxLeeway is the most clock skew a Config may tolerate: the default of
 // Microsoft.Identity.Web, which this package is meant to be at least as
 // strict as.
-const MaxLeeway = 5 * time.Minute
+const maxLeeway = 5 * time.Minute
 
 // Config says which tokens a [Verifier] accepts. The zero values of the
-// optional fields are documented defaults; [Config.Validate] reports every
+// optional fields are documented defaults; [NewVerifier] reports every
 // problem at once.
 type Config struct {
 	// TenantID is the Entra tenant (a GUID) whose tokens are accepted. A
@@ -38,11 +38,11 @@ type Config struct {
 
 	// Issuers are the accepted iss values, compared exactly. Default: the
 	// issuers the key set discovered (see [EntraKeys.Issuers]), or else
-	// the public cloud's v1 and v2 issuers of TenantID ([EntraIssuers]).
+	// the public cloud's v1 and v2 issuers of TenantID.
 	Issuers []string
 
 	// Leeway tolerates clock skew on exp and nbf. Default and maximum:
-	// [MaxLeeway].
+	// 5 minutes, Microsoft.Identity.Web's default.
 	Leeway time.Duration
 
 	// Now returns the current time. Default: time.Now. Tests pin it.
@@ -58,17 +58,17 @@ type Config struct {
 	CacheSize int
 }
 
-// EntraIssuers returns the v1 and v2 issuer values Entra ID uses for a
+// entraIssuers returns the v1 and v2 issuer values Entra ID uses for a
 // tenant in the public cloud.
-func EntraIssuers(tenantID string) []string {
+func entraIssuers(tenantID string) []string {
 	return []string{
 		"https://sts.windows.net/" + tenantID + "/",
 		DefaultAuthority + "/" + tenantID + "/v2.0",
 	}
 }
 
-// Validate reports every problem with c at once.
-func (c Config) Validate() error {
+// validate reports every problem with c at once.
+func (c Config) validate() error {
 	var errs []error
 	if c.TenantID == "" {
 		errs = append(errs, errors.New("tenant id is required"))
@@ -83,8 +83,8 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("audience %q is blank or has surrounding spaces", a))
 		}
 	}
-	if c.Leeway < 0 || c.Leeway > MaxLeeway {
-		errs = append(errs, fmt.Errorf("leeway %v is outside 0..%v", c.Leeway, MaxLeeway))
+	if c.Leeway < 0 || c.Leeway > maxLeeway {
+		errs = append(errs, fmt.Errorf("leeway %v is outside 0..%v", c.Leeway, maxLeeway))
 	}
 	return errors.Join(errs...)
 }
@@ -99,11 +99,14 @@ type KeySet interface {
 	// once.
 	Wait(ctx context.Context) error
 	// KeyfuncCtx returns the jwt.Keyfunc for the tokens of a request with
-	// context ctx.
+	// context ctx. It is given the token as golang-jwt's parser would
+	// give it: Header holds the JOSE header's members as encoding/json
+	// decodes them, judged already (alg RS256, a kid), and the signature
+	// is checked with the key it returns.
 	KeyfuncCtx(ctx context.Context) jwt.Keyfunc
 	// Issuers returns the issuer values discovered with the keys, or nil
 	// when the set knows none. The Verifier accepts [Config.Issuers] when
-	// set, else these, else [EntraIssuers].
+	// set, else these, else the public cloud's issuers of the tenant.
 	Issuers() []string
 	// Generation returns a number that changes whenever the keys do, so
 	// that verified tokens cached under the old keys are forgotten.
@@ -120,18 +123,18 @@ type Verifier struct {
 	// fallbackIssuers are accepted when neither the configuration nor
 	// the key set names any.
 	fallbackIssuers []string
-	// parser reads a token and checks its signature; validator then
-	// judges exp, nbf and aud, and claimChecks the rest. They are apart,
-	// rather than one jwt.Parser doing all, so that explain can run the
-	// same checks on a token whose signature it cannot check.
-	parser    *jwt.Parser
+	// parseJWS reads a token and jws.verify checks its signature (see
+	// token.go); validator then judges exp, nbf and aud, and claimChecks
+	// the rest. They are apart, rather than one jwt.Parser doing all, so
+	// that explain can run the same checks on a token whose signature it
+	// cannot check.
 	validator *jwt.Validator
 	cache     *tokenCache
 }
 
 // NewVerifier returns a Verifier for cfg that finds keys in keys.
 func NewVerifier(cfg Config, keys KeySet) (*Verifier, error) {
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
 	if keys == nil {
@@ -141,7 +144,7 @@ func NewVerifier(cfg Config, keys KeySet) (*Verifier, error) {
 	cfg.TenantID = strings.ToLower(cfg.TenantID)
 	cfg.Issuers = slices.Clone(cfg.Issuers)
 	if cfg.Leeway == 0 {
-		cfg.Leeway = MaxLeeway
+		cfg.Leeway = maxLeeway
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -160,12 +163,8 @@ func NewVerifier(cfg Config, keys KeySet) (*Verifier, error) {
 	return &Verifier{
 		cfg:             cfg,
 		keys:            keys,
-		fallbackIssuers: EntraIssuers(cfg.TenantID),
+		fallbackIssuers: entraIssuers(cfg.TenantID),
 		cache:           cache,
-		parser: jwt.NewParser(
-			jwt.WithValidMethods([]string{"RS256"}),
-			jwt.WithoutClaimsValidation(),
-		),
 		validator: jwt.NewValidator(
 			jwt.WithExpirationRequired(),
 			jwt.WithLeeway(cfg.Leeway),
@@ -173,14 +172,6 @@ func NewVerifier(cfg Config, keys KeySet) (*Verifier, error) {
 			jwt.WithAudience(cfg.Audiences...),
 		),
 	}, nil
-}
-
-// Config returns the verifier's effective configuration, defaults filled
-// in. Changing it changes nothing.
-func (v *Verifier) Config() Config {
-	c := v.cfg
-	c.Audiences, c.Issuers = slices.Clone(c.Audiences), slices.Clone(v.issuers())
-	return c
 }
 
 // Verify checks raw and returns the principal it speaks for. Every failure
@@ -272,30 +263,24 @@ func (v *Verifier) verify(ctx context.Context, raw string) (*Principal, error) {
 // decode judges raw's header, decodes its claims and checks its signature
 // with the key kf returns. A nil kf is no key, and the token is refused.
 func (v *Verifier) decode(raw string, kf jwt.Keyfunc) (*claims, error) {
-	if err := checkHeader(raw); err != nil {
+	t, err := parseJWS(raw, true)
+	if err != nil {
 		return nil, err
 	}
-	c := new(claims)
-	tok, err := v.parser.ParseWithClaims(raw, c, kf)
-	if err != nil {
-		return nil, classify(tok, err)
+	if err := t.verify(raw, kf); err != nil {
+		return nil, classify(t.kid(), err)
 	}
-	return c, nil
+	return t.claims, nil
 }
 
-// decodeUnsigned is decode without the signature: ParseWithClaims's own
-// decoding, without its key lookup (the algorithm is checkHeader's). It is
-// for explain offline only; no request reaches it.
+// decodeUnsigned is decode without the signature and its key lookup. It
+// is for explain offline only; no request reaches it.
 func (v *Verifier) decodeUnsigned(raw string) (*claims, error) {
-	if err := checkHeader(raw); err != nil {
+	t, err := parseJWS(raw, true)
+	if err != nil {
 		return nil, err
 	}
-	c := new(claims)
-	tok, _, err := v.parser.ParseUnverified(raw, c)
-	if err != nil {
-		return nil, classify(tok, err)
-	}
-	return c, nil
+	return t.claims, nil
 }
 
 // checkClaims judges verified claims: exp, nbf and aud by jwt's
@@ -305,7 +290,7 @@ func (v *Verifier) checkClaims(c *claims) error {
 	if err := v.validator.Validate(c); err != nil {
 		// Worded as jwt's parser words it, so that the log's error
 		// reads as it did when the parser validated the claims.
-		return classify(nil, fmt.Errorf("%w: %w", jwt.ErrTokenInvalidClaims, err))
+		return classify("", fmt.Errorf("%w: %w", jwt.ErrTokenInvalidClaims, err))
 	}
 	for _, k := range claimChecks {
 		if err := k.check(v, c); err != nil {
@@ -366,10 +351,11 @@ func (*Verifier) checkObjectID(c *claims) error {
 	return nil
 }
 
-// classify names why jwt refused a token. The order matters when several
-// claims fail at once: the first reason listed wins. The algorithm was
-// judged before parsing ([checkHeader]).
-func classify(tok *jwt.Token, err error) error {
+// classify names why a token was refused, in golang-jwt's words, and
+// bounds the text of an unknown kid, the header's. The order matters when
+// several claims fail at once: the first reason listed wins. The
+// algorithm was judged before parsing ([judgeHeader]).
+func classify(kid string, err error) error {
 	reasons := []struct {
 		target error
 		reason string
@@ -394,11 +380,7 @@ func classify(tok *jwt.Token, err error) error {
 			if r.reason == reasonUnknownKey && errors.Is(err, jwkset.ErrKeyNotFound) {
 				// jwkset quotes the kid whole, and the kid is the
 				// client's: say the same, bounded.
-				var kid string
-				if tok != nil {
-					kid, _ = tok.Header["kid"].(string)
-				}
-				err = &logText{msg: "key not found: kid " + bounded.Quote(kid), err: err}
+				return &TokenError{Reason: r.reason, Err: err, text: "key not found: kid " + bounded.Quote(kid)}
 			}
 			return invalidToken(r.reason, err)
 		}

@@ -177,17 +177,17 @@ func TestVerifyTime(t *testing.T) {
 	runVerifyCases(t, []verifyCase{
 		{
 			name:   "expired beyond the leeway",
-			token:  signRS256(t, claimsWith(v2Claims(), "exp", testNow.Add(-MaxLeeway-time.Second).Unix())),
+			token:  signRS256(t, claimsWith(v2Claims(), "exp", testNow.Add(-maxLeeway-time.Second).Unix())),
 			reason: "expired",
 		},
 		{
 			name:   "expired exactly at the end of the leeway",
-			token:  signRS256(t, claimsWith(v2Claims(), "exp", testNow.Add(-MaxLeeway).Unix())),
+			token:  signRS256(t, claimsWith(v2Claims(), "exp", testNow.Add(-maxLeeway).Unix())),
 			reason: "expired",
 		},
 		{
 			name:  "expired within the leeway",
-			token: signRS256(t, claimsWith(v2Claims(), "exp", testNow.Add(-MaxLeeway+time.Second).Unix())),
+			token: signRS256(t, claimsWith(v2Claims(), "exp", testNow.Add(-maxLeeway+time.Second).Unix())),
 		},
 		{
 			name:   "expired beyond a configured shorter leeway",
@@ -197,12 +197,12 @@ func TestVerifyTime(t *testing.T) {
 		},
 		{
 			name:   "not valid yet beyond the leeway",
-			token:  signRS256(t, claimsWith(v2Claims(), "nbf", testNow.Add(MaxLeeway+time.Second).Unix())),
+			token:  signRS256(t, claimsWith(v2Claims(), "nbf", testNow.Add(maxLeeway+time.Second).Unix())),
 			reason: "not_yet_valid",
 		},
 		{
 			name:  "not valid yet within the leeway",
-			token: signRS256(t, claimsWith(v2Claims(), "nbf", testNow.Add(MaxLeeway-time.Second).Unix())),
+			token: signRS256(t, claimsWith(v2Claims(), "nbf", testNow.Add(maxLeeway-time.Second).Unix())),
 		},
 		{
 			name:   "missing exp",

@@ -288,12 +288,12 @@ func TestNewVerifierDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := v.Config()
-	if want := EntraIssuers(testTenant); !reflect.DeepEqual(got.Issuers, want) {
+	got := v.config()
+	if want := entraIssuers(testTenant); !reflect.DeepEqual(got.Issuers, want) {
 		t.Errorf("Issuers = %q, want %q", got.Issuers, want)
 	}
-	if got.Leeway != MaxLeeway {
-		t.Errorf("Leeway = %v, want %v", got.Leeway, MaxLeeway)
+	if got.Leeway != maxLeeway {
+		t.Errorf("Leeway = %v, want %v", got.Leeway, maxLeeway)
 	}
 	if got.Source != SourceJWT {
 		t.Errorf("Source = %q, want %q", got.Source, SourceJWT)
@@ -320,7 +320,7 @@ func TestNewVerifierDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got = v.Config()
+	got = v.config()
 	if !reflect.DeepEqual(got.Issuers, []string{"https://issuer.example/"}) || got.Leeway != time.Minute || got.Source != SourceDev {
 		t.Errorf("explicit settings not kept: %+v", got)
 	}
@@ -328,13 +328,13 @@ func TestNewVerifierDefaults(t *testing.T) {
 
 func TestEntraIssuers(t *testing.T) {
 	t.Parallel()
-	got := EntraIssuers(testTenant)
+	got := entraIssuers(testTenant)
 	want := []string{
 		"https://sts.windows.net/" + testTenant + "/",
 		"https://login.microsoftonline.com/" + testTenant + "/v2.0",
 	}
 	if !reflect.DeepEqual(got, want) {
-		t.Errorf("EntraIssuers = %q, want %q", got, want)
+		t.Errorf("entraIssuers = %q, want %q", got, want)
 	}
 }
 
@@ -356,7 +356,7 @@ func TestConfigValidate(t *testing.T) {
 		want []string // substrings, one per expected problem
 	}{
 		{"valid", Config{TenantID: testTenant, Audiences: []string{testAudience}}, nil},
-		{"valid with max leeway", Config{TenantID: testTenant, Audiences: []string{testAudience}, Leeway: MaxLeeway}, nil},
+		{"valid with max leeway", Config{TenantID: testTenant, Audiences: []string{testAudience}, Leeway: maxLeeway}, nil},
 		{"uppercase GUID", Config{TenantID: strings.ToUpper(testTenant), Audiences: []string{testAudience}}, nil},
 		{"zero config", Config{}, []string{"tenant id is required", "audience is required"}},
 		{
@@ -369,13 +369,13 @@ func TestConfigValidate(t *testing.T) {
 		{"empty audiences", Config{TenantID: testTenant, Audiences: []string{}}, []string{"audience is required"}},
 		{"blank audience", Config{TenantID: testTenant, Audiences: []string{testAudience, ""}}, []string{"blank"}},
 		{"audience with spaces", Config{TenantID: testTenant, Audiences: []string{" " + testAudience}}, []string{"surrounding spaces"}},
-		{"leeway over 5 minutes", Config{TenantID: testTenant, Audiences: []string{testAudience}, Leeway: MaxLeeway + time.Second}, []string{"leeway"}},
+		{"leeway over 5 minutes", Config{TenantID: testTenant, Audiences: []string{testAudience}, Leeway: maxLeeway + time.Second}, []string{"leeway"}},
 		{"negative leeway", Config{TenantID: testTenant, Audiences: []string{testAudience}, Leeway: -time.Second}, []string{"leeway"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			err := c.cfg.Validate()
+			err := c.cfg.validate()
 			if len(c.want) == 0 {
 				if err != nil {
 					t.Fatalf("Validate: %v", err)
@@ -445,15 +445,15 @@ func TestTokenErrorText(t *testing.T) {
 }
 
 func TestVerifierConfigCannotBeChangedAfterwards(t *testing.T) {
-	iss := EntraIssuers("72f988bf-86f1-41af-91ab-2d7cd011db47")
+	iss := entraIssuers("72f988bf-86f1-41af-91ab-2d7cd011db47")
 	v, err := NewVerifier(Config{TenantID: "72F988BF-86F1-41AF-91AB-2D7CD011DB47", Audiences: []string{"api://x"}, Issuers: iss}, staticKeys{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	iss[1] = "https://evil.example/"
-	v.Config().Audiences[0] = "api://evil"
-	v.Config().Issuers[0] = "https://evil.example/"
-	c := v.Config()
+	v.config().Audiences[0] = "api://evil"
+	v.config().Issuers[0] = "https://evil.example/"
+	c := v.config()
 	if c.Audiences[0] != "api://x" || c.Issuers[1] != "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0" || c.TenantID != "72f988bf-86f1-41af-91ab-2d7cd011db47" {
 		t.Fatalf("config changed from outside, or tenant not lower-cased: %+v", c)
 	}

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/entrafunc/entrafunc/auth"
+	"github.com/entrafunc/entrafunc/internal/bounded"
 )
 
 // Defaults for the Config fields left empty.
@@ -129,14 +130,10 @@ const (
 	maxListed = 5
 )
 
-// shown quotes s for a message: Go-escaped, so that no control or
-// formatting character reaches the terminal, and cut to maxShown bytes.
-func shown(s string) string {
-	if len(s) <= maxShown {
-		return strconv.Quote(s)
-	}
-	return strconv.Quote(strings.ToValidUTF8(s[:maxShown], "")) + "…"
-}
+// shown quotes s for a message: escaped, so that no control or
+// formatting character reaches the terminal, cut to maxShown bytes, and
+// not shown at all when it may be a credential.
+func shown(s string) string { return bounded.Value(s, maxShown) }
 
 // invalid is a missing or malformed value: it matches ErrInvalidConfig,
 // and says only what is wrong.
@@ -479,7 +476,7 @@ func isAppIDURI(s string) bool {
 
 // invisible reports characters that would not show, or would reorder
 // the text, where Power Platform displays it.
-func invisible(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }
+func invisible(r rune) bool { return !bounded.Safe(r) }
 
 func endsAlnum(s string) bool {
 	r, _ := utf8.DecodeLastRuneInString(s)

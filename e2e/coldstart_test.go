@@ -40,10 +40,12 @@ var coldStartModes = []struct {
 }
 
 func TestColdStartFirstRequestWaitsForTheKeys(t *testing.T) {
+	t.Parallel()
 	const coldStarts = 3
 	for _, mode := range coldStartModes {
 		for _, latency := range []time.Duration{20 * time.Millisecond, 150 * time.Millisecond} {
 			t.Run(mode.name+"/issuer "+latency.String()+" away", func(t *testing.T) {
+				t.Parallel()
 				is := newIssuer(t, e2eTenant)
 				is.SetLatency(latency)
 				claims := v2Claims(e2eTenant)
@@ -68,6 +70,7 @@ func TestColdStartFirstRequestWaitsForTheKeys(t *testing.T) {
 }
 
 func TestColdStartConcurrentFirstCallersShareOneLoad(t *testing.T) {
+	t.Parallel()
 	const callers = 20
 	is := newIssuer(t, e2eTenant)
 	is.SetLatency(150 * time.Millisecond)
@@ -118,6 +121,7 @@ func TestColdStartConcurrentFirstCallersShareOneLoad(t *testing.T) {
 // without a token gets 401 at once; once the issuer is back, calls
 // succeed by themselves.
 func TestColdStartIssuerDown(t *testing.T) {
+	t.Parallel()
 	const wait = 2 * time.Second
 	const margin = 3 * time.Second
 	is := newIssuer(t, e2eTenant)
@@ -173,6 +177,7 @@ func TestColdStartIssuerDown(t *testing.T) {
 // keys that never came answers it 503 at once and exits 0, however long
 // AUTH_KEYS_WAIT is: no load is coming once the handler stops.
 func TestColdStartShutdownReleasesWaiters(t *testing.T) {
+	t.Parallel()
 	is := newIssuer(t, e2eTenant)
 	if err := is.SetOutage(entratest.Refuse); err != nil { // the issuer never answers
 		t.Fatal(err)

@@ -41,6 +41,7 @@ func writeConnector(t *testing.T) string {
 }
 
 func TestConnectorDefinitionPassesTheTools(t *testing.T) {
+	t.Parallel()
 	dir := writeConnector(t)
 	def := filepath.Join(dir, "apiDefinition.swagger.json")
 	swaggerCLIValidate(t, def)
@@ -49,6 +50,7 @@ func TestConnectorDefinitionPassesTheTools(t *testing.T) {
 }
 
 func TestConnectorPropertiesPassTheSchema(t *testing.T) {
+	t.Parallel()
 	dir := writeConnector(t)
 	props := filepath.Join(dir, "apiProperties.json")
 	validateAgainstSchema(t, "paconn-apiProperties.schema.json", apiPropertiesWidenings, props)
@@ -66,6 +68,7 @@ func TestConnectorPropertiesPassTheSchema(t *testing.T) {
 }
 
 func TestConnectorCollectionPassesNewman(t *testing.T) {
+	t.Parallel()
 	p := start(t, devEnv(t))
 	dir := writeConnector(t)
 	col := filepath.Join(dir, "HelloFunction.postman_collection.json")
@@ -78,6 +81,7 @@ func TestConnectorCollectionPassesNewman(t *testing.T) {
 		{"global vars", []string{"--global-var", "baseUrl=" + p.base, "--global-var", "token=" + tok}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			report := filepath.Join(t.TempDir(), "report.json")
 			out, err := newmanRun(t, col, append(tc.args, "--reporters", "cli,json", "--reporter-json-export", report)...)
 			if err != nil {
@@ -96,6 +100,7 @@ func TestConnectorCollectionPassesNewman(t *testing.T) {
 	// The assertions can fail: a token without the required scope gets
 	// 403, and a caller without variables is told what to set.
 	t.Run("refused token fails the run", func(t *testing.T) {
+		t.Parallel()
 		report := filepath.Join(t.TempDir(), "report.json")
 		out, err := newmanRun(t, col, "--env-var", "baseUrl="+p.base, "--env-var", "token="+p.token("--scope", "none"),
 			"--reporters", "cli,json", "--reporter-json-export", report)
@@ -109,6 +114,7 @@ func TestConnectorCollectionPassesNewman(t *testing.T) {
 		}
 	})
 	t.Run("missing variables fail the run", func(t *testing.T) {
+		t.Parallel()
 		out, err := newmanRun(t, col, "--env-var", "token="+tok)
 		if err == nil || !strings.Contains(out, "set the baseUrl variable") {
 			t.Errorf("newman without baseUrl: err %v\n%s", err, out)
@@ -117,6 +123,7 @@ func TestConnectorCollectionPassesNewman(t *testing.T) {
 }
 
 func TestTutorialCollectionPassesNewman(t *testing.T) {
+	t.Parallel()
 	// The tutorial's own Postman collection (v1, as the tutorial gives it),
 	// with only its host and a bearer token changed, gets the tutorial's
 	// example response to the letter.
@@ -217,6 +224,7 @@ func readNewmanReport(t *testing.T, path string) newmanReport {
 }
 
 func TestConnectorDocsMatchTheCommand(t *testing.T) {
+	t.Parallel()
 	// docs/connector.md shows the command's real output, and names every
 	// flag the command has.
 	doc, err := os.ReadFile(filepath.Join("..", "docs", "connector.md"))

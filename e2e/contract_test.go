@@ -24,6 +24,7 @@ const (
 // TestDevModeContract drives the whole Hello/Me contract against one
 // dev-mode handler, then stops it with SIGTERM and reads its log.
 func TestDevModeContract(t *testing.T) {
+	t.Parallel()
 	p := start(t, devEnv(t))
 	tok := p.token("--name", "Marc")
 	auth := bearer(tok)
@@ -197,6 +198,7 @@ func tamper(t *testing.T, tok string) string {
 // handler, then sends the rest: the request must be answered and the
 // process must exit 0.
 func TestSIGTERMFinishesInFlightRequests(t *testing.T) {
+	t.Parallel()
 	p := start(t, devEnv(t))
 	tok := p.token("--name", "Marc")
 	conn, err := net.Dial("tcp", strings.TrimPrefix(p.base, "http://"))
@@ -239,6 +241,7 @@ func TestSIGTERMFinishesInFlightRequests(t *testing.T) {
 // TestRefusesToStart checks the configurations the handler must refuse,
 // each with a message that says what to set.
 func TestRefusesToStart(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		env  map[string]string
@@ -280,6 +283,7 @@ func TestRefusesToStart(t *testing.T) {
 
 // TestCheck runs `handler check` as an operator would.
 func TestCheck(t *testing.T) {
+	t.Parallel()
 	ok := exec.Command(handlerBin, "check")
 	ok.Env = environ(devEnv(t))
 	out, err := ok.CombinedOutput()
@@ -298,6 +302,7 @@ func TestCheck(t *testing.T) {
 // TestDevKeyCreatedOnceUnderRace starts a server and several token
 // commands at once on a fresh key path: they must all agree on one key.
 func TestDevKeyCreatedOnceUnderRace(t *testing.T) {
+	t.Parallel()
 	env := devEnv(t)
 	var wg sync.WaitGroup
 	toks := make([]string, 4)

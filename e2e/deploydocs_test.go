@@ -93,6 +93,7 @@ func countCommands(script string) int {
 }
 
 func TestDeployDocsCommandCount(t *testing.T) {
+	t.Parallel()
 	doc := readRepoFile(t, deployDoc)
 	n, block, err := statedCommands(doc)
 	if err != nil {
@@ -104,6 +105,7 @@ func TestDeployDocsCommandCount(t *testing.T) {
 }
 
 func TestDeployDocsCommandCounter(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		script string
 		want   int
@@ -202,6 +204,7 @@ func makeGoals(code string) []string {
 }
 
 func TestDeployDocsMakeTargets(t *testing.T) {
+	t.Parallel()
 	doc := readRepoFile(t, deployDoc)
 	targets := makeTargets(readRepoFile(t, "Makefile"))
 	if !slices.Contains(targets, "package") || !slices.Contains(targets, "publish") {
@@ -237,6 +240,7 @@ func provisionFlags(code string) []string {
 }
 
 func TestDeployDocsProvisionFlags(t *testing.T) {
+	t.Parallel()
 	help := runProvision(t, "--help")
 	if help.code != 0 {
 		t.Fatalf("provision.sh --help exited %d:\n%s", help.code, help.stderr)
@@ -385,6 +389,7 @@ func runTranscript(t *testing.T, command string) (stdout string, err error) {
 // the doc is what the command prints now, line by line. The page must
 // have the dry run's in full, and the --help one.
 func TestDeployDocsProvisionTranscripts(t *testing.T) {
+	t.Parallel()
 	doc := readRepoFile(t, deployDoc)
 	transcripts, err := provisionTranscripts(doc)
 	if err != nil {
@@ -420,6 +425,7 @@ func TestDeployDocsProvisionTranscripts(t *testing.T) {
 }
 
 func TestDeployDocsTranscriptChecker(t *testing.T) {
+	t.Parallel()
 	fence := "```"
 	doc := "text\n\n" + fence + "console\n$ bash deploy/provision.sh --help\nusage\n\n  flags\n" + fence + "\n\n" +
 		fence + "console\n$ other command\nout\n" + fence + "\n" +
@@ -482,6 +488,7 @@ var (
 )
 
 func TestDeployDocsWorkflowVariables(t *testing.T) {
+	t.Parallel()
 	var read []string
 	for _, m := range workflowVarRE.FindAllStringSubmatch(readRepoFile(t, deployWorkflow), -1) {
 		read = append(read, m[1])

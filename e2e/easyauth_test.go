@@ -78,6 +78,7 @@ func editPrincipal(t *testing.T, principal string, edits map[string]string) stri
 // binary: the gate open, a real principal; then the same header where the
 // gate is closed.
 func TestEasyAuthMode(t *testing.T) {
+	t.Parallel()
 	p := start(t, gateOpen(map[string]string{"AUTH_TENANT_ID": fixtureTenant, "AUTH_AUDIENCES": fixtureAudience}))
 	principal := fixturePrincipal(t)
 
@@ -153,6 +154,7 @@ func TestEasyAuthMode(t *testing.T) {
 // TestForgedPrincipalIgnoredWhereTheGateIsClosed: the same real header,
 // where the platform does not guarantee it, gets 401.
 func TestForgedPrincipalIgnoredWhereTheGateIsClosed(t *testing.T) {
+	t.Parallel()
 	is := newIssuer(t, fixtureTenant)
 	base := map[string]string{"AUTH_TENANT_ID": fixtureTenant, "AUTH_AUDIENCES": fixtureAudience, "AUTH_AUTHORITY": is.URL()}
 	cases := []struct {
@@ -276,6 +278,7 @@ func easyAuthPrincipal(c jwt.MapClaims) string {
 // the invocation payload: all four must see the same principal and make
 // the same decision.
 func TestParity(t *testing.T) {
+	t.Parallel()
 	is := newIssuer(t, e2eTenant)
 	policy := map[string]string{"AUTH_ALLOWED_CLIENT_APPS": connectorAppID}
 	jwtEnv := jwtEnv(is)
@@ -352,6 +355,7 @@ func TestParity(t *testing.T) {
 // must come with a valid token for the same user, and the token's claims
 // are the ones judged.
 func TestEasyAuthVerifyToken(t *testing.T) {
+	t.Parallel()
 	is := newIssuer(t, e2eTenant)
 	env := jwtEnv(is)
 	delete(env, "AUTH_MODE")

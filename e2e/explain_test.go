@@ -115,6 +115,7 @@ func TestExplainBinary(t *testing.T) {
 // verdict's status, challenge and reason must be the server's answer and
 // log line, since explain promises the server's own verdict.
 func TestExplainAgreesWithTheServer(t *testing.T) {
+	t.Parallel()
 	is := newIssuer(t, e2eTenant)
 	env := jwtEnv(is)
 	p := start(t, env)

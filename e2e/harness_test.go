@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,6 +22,12 @@ import (
 // handlerBin is the binary under test, built once by TestMain.
 var handlerBin string
 
+// handlerIsPackaged says whether handlerBin is built exactly as make
+// package builds the handler (static linux/amd64, -trimpath), which it is
+// on a linux/amd64 machine: the package tests then pack it instead of
+// building another.
+var handlerIsPackaged = runtime.GOOS == "linux" && runtime.GOARCH == "amd64"
+
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "e2e-handler-")
 	if err != nil {
@@ -28,9 +35,11 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	handlerBin = filepath.Join(dir, "handler")
-	build := exec.Command("go", "build", "-o", handlerBin, "./cmd/handler")
+	// As packBins builds the handler for the package, on this machine's
+	// platform.
+	build := exec.Command("go", "build", "-trimpath", "-buildvcs=auto", "-o", handlerBin, "./cmd/handler")
 	build.Dir = ".."
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	build.Env = buildEnv("GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "building the handler: %v\n%s", err, out)
 		os.Exit(1)
@@ -103,7 +112,25 @@ func freePort(t *testing.T) int {
 // variables the host adds (a free port in FUNCTIONS_CUSTOMHANDLER_PORT and
 // its legacy twin, a worker id, the app root), then GET / every 25 ms
 // until any HTTP answer, for at most the host's 30 seconds.
+//
+// The tests run in parallel, each handler on a port of its own. A port
+// freePort found free can be taken before the handler binds it (by another
+// test's outgoing connection); a handler that exits saying so is started
+// again on another port.
 func start(t *testing.T, env map[string]string) *proc {
+	t.Helper()
+	for try := 1; ; try++ {
+		p, taken := startOnce(t, env, try < 3)
+		if !taken {
+			return p
+		}
+		t.Logf("port %s was taken before the handler bound it: starting again on another", strings.TrimPrefix(p.base, "http://127.0.0.1:"))
+	}
+}
+
+// startOnce is one try of start. With retry, a handler that exits because
+// its port is taken is reported as taken instead of failing the test.
+func startOnce(t *testing.T, env map[string]string, retry bool) (p *proc, taken bool) {
 	t.Helper()
 	port := freePort(t)
 	root, err := filepath.Abs("..")
@@ -121,7 +148,7 @@ func start(t *testing.T, env map[string]string) *proc {
 	for k, v := range env {
 		full[k] = v
 	}
-	p := &proc{
+	p = &proc{
 		t:      t,
 		base:   "http://127.0.0.1:" + strconv.Itoa(port),
 		env:    environ(full),
@@ -150,10 +177,13 @@ func start(t *testing.T, env map[string]string) *proc {
 		resp, err := http.Get(p.base + "/")
 		if err == nil {
 			resp.Body.Close()
-			return p
+			return p, false
 		}
 		select {
 		case <-p.done:
+			if retry && strings.Contains(p.stderr.String(), "address already in use") {
+				return p, true
+			}
 			t.Fatalf("handler exited before it was ready: %v\nstderr: %s\nstdout: %s", p.err, p.stderr, p.stdout)
 		case <-time.After(25 * time.Millisecond):
 		}

@@ -14,6 +14,7 @@ import (
 // TestJWTMode runs the handler in jwt mode against the local issuer, with
 // v1 and v2 tokens shaped like Entra's, and every refusal the API owes.
 func TestJWTMode(t *testing.T) {
+	t.Parallel()
 	is := newIssuer(t, e2eTenant)
 	p := start(t, jwtEnv(is))
 
@@ -137,6 +138,7 @@ func logLine(t *testing.T, p *proc, requestID string) map[string]any {
 // TestJWTModeAllowLists: the client app, user and group rules, each
 // named in the refusal.
 func TestJWTModeAllowLists(t *testing.T) {
+	t.Parallel()
 	is := newIssuer(t, e2eTenant)
 	cases := []struct {
 		name   string
@@ -175,6 +177,7 @@ func TestJWTModeAllowLists(t *testing.T) {
 // TestJWTModeKeyRotation: a new key is picked up on first sight of its
 // kid with exactly one reload; a flood of random kids causes none.
 func TestJWTModeKeyRotation(t *testing.T) {
+	t.Parallel()
 	is := newIssuer(t, e2eTenant)
 	p := start(t, jwtEnv(is))
 	p.waitStatus(request{method: "GET", path: "/api/Hello?name=Marc", headers: bearer(is.Sign("k1", v2Claims(e2eTenant)))}, 200, 30*time.Second)
@@ -205,6 +208,7 @@ func TestJWTModeKeyRotation(t *testing.T) {
 // next reload drops it too, even for a token that was verified (and
 // cached) before.
 func TestJWTModeRemovedKeyStopsValidating(t *testing.T) {
+	t.Parallel()
 	is := newIssuer(t, e2eTenant)
 	p := start(t, jwtEnv(is))
 	old := is.Sign("k1", v2Claims(e2eTenant))

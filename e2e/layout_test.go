@@ -27,6 +27,7 @@ func readJSON(t *testing.T, path string, v any) {
 }
 
 func TestHostJSON(t *testing.T) {
+	t.Parallel()
 	var h struct {
 		Version         string
 		ExtensionBundle struct{ ID, Version string }
@@ -48,6 +49,7 @@ func TestHostJSON(t *testing.T) {
 // TestFunctionFoldersMatchRoutes: every route has a function.json that
 // forwards exactly its methods, and every function folder has a route.
 func TestFunctionFoldersMatchRoutes(t *testing.T) {
+	t.Parallel()
 	routes := api.Routes()
 	for _, rt := range routes {
 		var f struct {
@@ -80,6 +82,7 @@ func TestFunctionFoldersMatchRoutes(t *testing.T) {
 }
 
 func TestLocalSettings(t *testing.T) {
+	t.Parallel()
 	var s struct {
 		IsEncrypted bool
 		Values      map[string]string
@@ -101,6 +104,7 @@ func TestLocalSettings(t *testing.T) {
 // function.json are let back in. (TestPackageRepoTree packs
 // the real tree with Core Tools' rules to check the result.)
 func TestFuncignore(t *testing.T) {
+	t.Parallel()
 	b, err := os.ReadFile("../.funcignore")
 	if err != nil {
 		t.Fatal(err)

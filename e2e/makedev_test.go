@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -68,14 +69,21 @@ func makeDevEnv(t *testing.T) []string {
 	return env
 }
 
+// makeDevMu lets one make dev run at a time: each builds ./handler at the
+// repository's root, which the other may be running.
+var makeDevMu sync.Mutex
+
 // startMakeDev starts `make -C .. dev DEV_PORT=port` in a process group of
 // its own, so that stopping it stops the handler that make runs too. It
 // returns a channel closed once make has exited, and then its Wait error.
+// It holds makeDevMu until the test ends.
 func startMakeDev(t *testing.T, port int, stdout, stderr io.Writer) (*exec.Cmd, <-chan struct{}, *error) {
 	t.Helper()
 	if _, err := exec.LookPath("make"); err != nil {
 		t.Skip("make is not installed")
 	}
+	makeDevMu.Lock()
+	t.Cleanup(makeDevMu.Unlock)
 	cmd := exec.Command("make", "-C", "..", "dev", "DEV_PORT="+strconv.Itoa(port))
 	cmd.Env = makeDevEnv(t)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -127,6 +135,7 @@ func stopGroup(t *testing.T, cmd *exec.Cmd, done <-chan struct{}) {
 }
 
 func TestMakeDevServesThePrintedRequest(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("curl"); err != nil {
 		t.Skip("curl is not installed (.ci/run installs it)")
 	}
@@ -165,6 +174,7 @@ func TestMakeDevServesThePrintedRequest(t *testing.T) {
 }
 
 func TestMakeDevPortTaken(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -102,6 +102,7 @@ func hostileOutput(out string) string {
 // by the command make package runs (go run ./cmd/funcpack -o
 // dist/functionapp.zip, here the binary built once), exit status 1.
 func TestPackageRefusesHostileTree(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("make"); err != nil {
 		t.Skip("make is not installed")
 	}

@@ -31,19 +31,24 @@ func buildEnv(extra ...string) []string {
 	return append(os.Environ(), append([]string{"GOFLAGS=", "GOWORK=off", "GO111MODULE=on", "CGO_ENABLED=0"}, extra...)...)
 }
 
-// packBins builds, once per run, the handler as make package does and
-// funcpack for this machine, into TestMain's directory, which it removes.
+// packBins builds, once per run, the handler as make package does (unless
+// TestMain's is that build) and funcpack for this machine, into TestMain's
+// directory, which it removes.
 var packBins = sync.OnceValues(func() (map[string]string, error) {
 	dir := filepath.Join(filepath.Dir(handlerBin), "package")
 	bins := map[string]string{"handler": filepath.Join(dir, "handler"), "funcpack": filepath.Join(dir, "funcpack")}
-	for _, b := range []struct {
+	builds := []struct {
 		out, pkg string
 		env      []string
 	}{
 		{bins["handler"], "./cmd/handler", buildEnv("GOOS=linux", "GOARCH=amd64")},
 		// Empty GOOS and GOARCH are the host's, whatever the shell says.
 		{bins["funcpack"], "./cmd/funcpack", buildEnv("GOOS=", "GOARCH=")},
-	} {
+	}
+	if handlerIsPackaged {
+		bins["handler"], builds = handlerBin, builds[1:]
+	}
+	for _, b := range builds {
 		cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=auto", "-o", b.out, b.pkg)
 		cmd.Dir = ".."
 		cmd.Env = b.env
@@ -63,16 +68,28 @@ func bins(t *testing.T) map[string]string {
 	return b
 }
 
+// copyTo copies the file src to dst, 0644, making dst's folder. The copy
+// is the kernel's (io.Copy between files): the tests copy the handler
+// into each app they pack, some thirty times.
 func copyTo(t *testing.T, src, dst string) {
 	t.Helper()
-	b, err := os.ReadFile(src)
+	in, err := os.Open(src)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer in.Close()
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(dst, b, 0o644); err != nil {
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -253,6 +270,7 @@ func checkHandlerELF(t *testing.T, f *zip.File) {
 // TestPackageContents: the project with every kind of file that must not
 // ship beside it packs to host.json, the function folders and the handler.
 func TestPackageContents(t *testing.T) {
+	t.Parallel()
 	root := projectRoot(t)
 	out := filepath.Join(t.TempDir(), "functionapp.zip")
 	listing := funcpack(t, root, out)
@@ -305,6 +323,7 @@ func TestPackageContents(t *testing.T) {
 // the function folders and the handler. A file added at the top level
 // ships unless .funcignore names it; this test says which.
 func TestPackageRepoTree(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git is not installed")
 	}
@@ -328,6 +347,7 @@ func TestPackageRepoTree(t *testing.T) {
 // another copy with other file times, over its previous output, and with
 // SOURCE_DATE_EPOCH set the same way.
 func TestPackageReproducible(t *testing.T) {
+	t.Parallel()
 	a, b := projectRoot(t), projectRoot(t)
 	old := time.Date(2020, 9, 1, 12, 0, 0, 0, time.UTC)
 	filepath.WalkDir(b, func(p string, _ fs.DirEntry, _ error) error { return os.Chtimes(p, old, old) })

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -103,6 +104,31 @@ func dryRun(t *testing.T, args ...string) string {
 	return run.stdout
 }
 
+// defaultDryRun is the plan of a dry run with no flag but --name, made
+// once: four tests read it, and a dry run costs seconds of CPU (its
+// subshells). TestProvisionDryRunRepeatable compares it with a run of its
+// own.
+var defaultDryRun struct {
+	once   sync.Once
+	plan   string
+	failed bool
+}
+
+// defaultPlan returns defaultDryRun's plan, making it on the first call.
+func defaultPlan(t *testing.T) string {
+	t.Helper()
+	d := &defaultDryRun
+	d.once.Do(func() {
+		d.failed = true // until dryRun returns: it may end this test instead
+		d.plan = dryRun(t)
+		d.failed = false
+	})
+	if d.failed {
+		t.Fatal("the dry run without flags failed: see the test that made it")
+	}
+	return d.plan
+}
+
 // shellWords splits a line as bash would split a simple command: blanks
 // separate words; single quotes keep everything up to the next one;
 // double quotes keep everything but \" \\ \$ \` (and a backslash before a
@@ -168,6 +194,7 @@ func shellWords(line string) ([]string, error) {
 }
 
 func TestShellWords(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		line string
 		want []string
@@ -634,6 +661,7 @@ func sortedSet(v []string) []string {
 // commands, and they agree with each other, for every hosting plan, with
 // --federated, and with names given.
 func TestProvisionDryRunPlan(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		nil,
 		{"--plan", "premium"},
@@ -642,7 +670,11 @@ func TestProvisionDryRunPlan(t *testing.T) {
 		{"--location", "westeurope", "--connector-name", "HelloConnector", "--resource-group", "rg-other", "--storage", "stother1"},
 	} {
 		t.Run(strings.Join(append([]string{"flags"}, args...), " "), func(t *testing.T) {
-			plan := dryRun(t, args...)
+			t.Parallel()
+			plan := defaultPlan(t)
+			if len(args) > 0 {
+				plan = dryRun(t, args...)
+			}
 			for _, p := range checkPlan(plan) {
 				t.Error(p)
 			}
@@ -674,7 +706,8 @@ func TestProvisionDryRunPlan(t *testing.T) {
 
 // TestProvisionDryRunRepeatable: a dry run is a plan, the same each time.
 func TestProvisionDryRunRepeatable(t *testing.T) {
-	if a, b := dryRun(t), dryRun(t); a != b {
+	t.Parallel()
+	if a, b := defaultPlan(t), dryRun(t); a != b {
 		t.Errorf("two dry runs differ:\n%s\n---\n%s", a, b)
 	}
 }
@@ -682,6 +715,7 @@ func TestProvisionDryRunRepeatable(t *testing.T) {
 // TestProvisionUsage: --help succeeds; a usage mistake exits 2 and says
 // what is wrong; none of them calls az.
 func TestProvisionUsage(t *testing.T) {
+	t.Parallel()
 	help := runProvision(t, "--help")
 	if help.code != 0 || !strings.Contains(help.stdout, "usage: deploy/provision.sh --name NAME") || !strings.Contains(help.stdout, "--dry-run") {
 		t.Errorf("--help exited %d, printed:\n%s%s", help.code, help.stdout, help.stderr)
@@ -726,7 +760,8 @@ func fillPlaceholders(plan string) string {
 // environment (so it cross-checks the Resource URL and client id), and
 // `handler check` accepts those settings behind Easy Auth.
 func TestProvisionPlanAcceptedByHandler(t *testing.T) {
-	plan := fillPlaceholders(dryRun(t))
+	t.Parallel()
+	plan := fillPlaceholders(defaultPlan(t))
 	if problems := checkPlan(plan); len(problems) > 0 {
 		t.Fatalf("the filled-in plan is inconsistent: %q", problems)
 	}
@@ -816,7 +851,8 @@ func TestProvisionPlanAcceptedByHandler(t *testing.T) {
 // something if it fails plans that are wrong in the ways that break a
 // deployment. Each case edits the real plan once.
 func TestProvisionCheckerCatchesInconsistentPlans(t *testing.T) {
-	plan := dryRun(t)
+	t.Parallel()
+	plan := defaultPlan(t)
 	if problems := checkPlan(plan); len(problems) > 0 {
 		t.Fatalf("the plan itself is inconsistent: %q", problems)
 	}
@@ -1092,6 +1128,7 @@ func provisionFake(t *testing.T, f fakeAzure, args ...string) fakeRun {
 // the generator for this machine from the repository's root, and prints
 // the secret on stdout only.
 func TestProvisionFirstRun(t *testing.T) {
+	t.Parallel()
 	run := provisionFake(t, fakeAzure{spCreateFailures: 2})
 	if run.code != 0 {
 		t.Fatalf("the first run failed:\n%s", run)
@@ -1148,6 +1185,7 @@ func TestProvisionFirstRun(t *testing.T) {
 // no secret; with the redirect URI missing, it adds it and keeps the
 // others.
 func TestProvisionRerunChangesNothingFound(t *testing.T) {
+	t.Parallel()
 	run := provisionFake(t, fakeAzure{existing: true, admin: true})
 	if run.code != 0 {
 		t.Fatalf("the rerun failed:\n%s", run)
@@ -1183,6 +1221,7 @@ func TestProvisionRerunChangesNothingFound(t *testing.T) {
 // changing what the lookup was for: a second registration, a redirect
 // list without the registered URIs, a resource over one it could not see.
 func TestProvisionFailedLookupsStop(t *testing.T) {
+	t.Parallel()
 	const (
 		expired   = "ERROR: AADSTS700082: The refresh token has expired due to inactivity."
 		forbidden = "ERROR: (AuthorizationFailed) The client does not have authorization to perform action over scope."
@@ -1221,6 +1260,7 @@ func TestProvisionFailedLookupsStop(t *testing.T) {
 			"Microsoft Graph", []string{"group ", "account show "}, "account get-access-token --resource-type ms-graph "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			run := provisionFake(t, tc.f)
 			if run.code == 0 {
 				t.Errorf("the script went on after the failure:\n%s", run)
@@ -1246,6 +1286,7 @@ func TestProvisionFailedLookupsStop(t *testing.T) {
 // TestProvisionServicePrincipalGivesUp: a service principal that cannot
 // be created stops the run after a few tries.
 func TestProvisionServicePrincipalGivesUp(t *testing.T) {
+	t.Parallel()
 	run := provisionFake(t, fakeAzure{spCreateFailures: 100})
 	if got := run.callsTo("ad sp create "); run.code == 0 || len(got) != 5 || len(run.callsTo("ad app create --display-name hello-fn-connector")) > 0 {
 		t.Errorf("want 5 tries, then a stop: %d tries\n%s", len(got), run)
@@ -1255,6 +1296,7 @@ func TestProvisionServicePrincipalGivesUp(t *testing.T) {
 // TestProvisionTraceHidesSecret: under bash -x the trace goes on until
 // the secret, which it never shows.
 func TestProvisionTraceHidesSecret(t *testing.T) {
+	t.Parallel()
 	run := provisionFake(t, fakeAzure{bashFlags: []string{"-x"}})
 	if run.code != 0 || !strings.Contains(run.stderr, "+ find_app hello-fn-api") {
 		t.Fatalf("bash -x did not run, or traced nothing:\n%s", run)
@@ -1267,6 +1309,7 @@ func TestProvisionTraceHidesSecret(t *testing.T) {
 // TestProvisionFederatedMakesNoSecret: with --federated no secret is
 // listed or made.
 func TestProvisionFederatedMakesNoSecret(t *testing.T) {
+	t.Parallel()
 	run := provisionFake(t, fakeAzure{}, "--federated")
 	if run.code != 0 || run.stdout != "" || len(run.callsTo("ad app credential")) > 0 || !strings.Contains(run.stderr, "federated-credential create --id "+fakeConnectorID) {
 		t.Errorf("--federated:\n%s", run)

@@ -116,6 +116,7 @@ func lookBash(t *testing.T) string {
 // TestREADMEShellBlocksParse: every shell example of README.md and
 // docs/*.md pastes into bash without a syntax error.
 func TestREADMEShellBlocksParse(t *testing.T) {
+	t.Parallel()
 	bash := lookBash(t)
 	files := []string{"README.md"}
 	docs, err := filepath.Glob(filepath.Join("..", "docs", "*.md"))
@@ -151,6 +152,7 @@ func TestREADMEShellBlocksParse(t *testing.T) {
 // TestREADMEShellCheckerSanity: the extractor and checker above catch what
 // they are for, and pass what is fine.
 func TestREADMEShellCheckerSanity(t *testing.T) {
+	t.Parallel()
 	bash := lookBash(t)
 	fence := "```"
 	tests := []struct {

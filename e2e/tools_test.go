@@ -435,31 +435,64 @@ func (f spectralFinding) String() string {
 // returns every finding, of any severity.
 func spectralRun(t *testing.T, file string) []spectralFinding {
 	t.Helper()
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return spectralRunFiles(t, file)[abs]
+}
+
+// spectralRunFiles lints files in one run of Spectral (each file is
+// linted on its own; a run costs seconds of CPU, most of it Node loading
+// Spectral) and returns every finding, of any severity, by the file's
+// absolute path.
+func spectralRunFiles(t *testing.T, files ...string) map[string][]spectralFinding {
+	t.Helper()
 	spectral := npmTool(t, "spectral")
 	ruleset, err := filepath.Abs(filepath.Join(toolsDir, "powerplatform.spectral.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	byFile := map[string][]spectralFinding{}
+	args := []string{"lint"}
+	for _, f := range files {
+		abs, err := filepath.Abs(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, dup := byFile[abs]; dup {
+			t.Fatalf("spectralRunFiles: %s given twice", abs)
+		}
+		byFile[abs] = nil
+		args = append(args, abs)
+	}
 	// --fail-severity warn sets the exit code; the findings come from the
 	// JSON report, so that a finding cannot hide behind an exit code.
-	res, err := runTool(t, spectral, "lint", file, "--ruleset", ruleset, "--format", "json", "--fail-severity", "warn", "--quiet")
+	res, err := runTool(t, spectral, append(args, "--ruleset", ruleset, "--format", "json", "--fail-severity", "warn", "--quiet")...)
 	code := exitCode(t, "spectral", res, err)
-	var findings []spectralFinding
+	var findings []struct {
+		spectralFinding
+		Source string `json:"source"`
+	}
 	if jerr := json.Unmarshal([]byte(res.stdout), &findings); jerr != nil {
 		// Spectral prints no JSON when the ruleset or the document cannot
 		// be loaded (exit 2).
-		t.Fatalf("spectral lint %s: exit %d, output is not its JSON report (%v)\n%s", file, code, jerr, res.combined())
+		t.Fatalf("spectral lint %s: exit %d, output is not its JSON report (%v)\n%s", strings.Join(files, " "), code, jerr, res.combined())
 	}
 	failing := 0
 	for _, f := range findings {
+		if _, ok := byFile[f.Source]; !ok {
+			t.Fatalf("spectral lint %s: a finding in %q, none of the files linted: %s", strings.Join(files, " "), f.Source, f.spectralFinding)
+		}
+		byFile[f.Source] = append(byFile[f.Source], f.spectralFinding)
 		if f.Severity <= 1 {
 			failing++
 		}
 	}
 	if (code == 0) != (failing == 0) || code > 1 {
-		t.Fatalf("spectral lint %s: exit %d with %d findings of warn or above\n%s", file, code, failing, res.combined())
+		t.Fatalf("spectral lint %s: exit %d with %d findings of warn or above\n%s", strings.Join(files, " "), code, failing, res.combined())
 	}
-	return findings
+	return byFile
 }
 
 // spectralLint fails the test on every error- or warn-level finding of the
@@ -470,7 +503,13 @@ func spectralRun(t *testing.T, file string) []spectralFinding {
 // and hint findings are only logged.
 func spectralLint(t *testing.T, file string) {
 	t.Helper()
-	for _, f := range spectralRun(t, file) {
+	reportSpectral(t, file, spectralRun(t, file))
+}
+
+// reportSpectral is spectralLint on findings already made.
+func reportSpectral(t *testing.T, file string, findings []spectralFinding) {
+	t.Helper()
+	for _, f := range findings {
 		if f.Severity <= 1 {
 			t.Errorf("spectral: %s: %s", file, f)
 		} else {
@@ -498,6 +537,7 @@ func newmanRun(t *testing.T, collection string, args ...string) (string, error) 
 // --- tests of the tools --------------------------------------------------
 
 func TestStripJSONC(t *testing.T) {
+	t.Parallel()
 	blank := func(s string) string { return strings.Repeat(" ", len(s)) }
 	tests := []struct {
 		name, in, want string
@@ -542,6 +582,7 @@ func TestStripJSONC(t *testing.T) {
 // TestStripJSONCSchemas: each published schema is JSONC that becomes valid
 // JSON once stripped, and stripping leaves strict JSON as it is.
 func TestStripJSONCSchemas(t *testing.T) {
+	t.Parallel()
 	for _, f := range []string{"apiDefinition.swagger.schema.json", "paconn-apiProperties.schema.json", "paconn-settings.schema.json"} {
 		raw, err := os.ReadFile(filepath.Join(connectorSchemaDir, f))
 		if err != nil {
@@ -580,6 +621,7 @@ func TestStripJSONCSchemas(t *testing.T) {
 // refuses to apply where the schema no longer has the node it patches, or
 // already allows what it adds.
 func TestSchemaWidenings(t *testing.T) {
+	t.Parallel()
 	all := map[string][]widening{
 		"paconn-apiProperties.schema.json":  apiPropertiesWidenings,
 		"apiDefinition.swagger.schema.json": swaggerWidenings,
@@ -639,6 +681,7 @@ func realConnectorFile(name, file string) string {
 // published schema; CM Informatik's current shape (GlobalPerConnector,
 // on-behalf-of) passes only widened, and needs each widening.
 func TestSchemaRealAPIProperties(t *testing.T) {
+	t.Parallel()
 	validateAgainstSchema(t, apiPropertiesSchemaFile, nil,
 		realConnectorFile("AzureADPhoneMethods", "apiProperties.json"),
 		realConnectorFile("CompanyConnect", "apiProperties.json"))
@@ -666,6 +709,7 @@ func TestSchemaRealAPIProperties(t *testing.T) {
 // TestSchemaRealSwaggers: the swagger schema (draft-04, through
 // ajv-draft-04) accepts real connector definitions and the sample here.
 func TestSchemaRealSwaggers(t *testing.T) {
+	t.Parallel()
 	validateAgainstSchema(t, swaggerSchemaFile, swaggerWidenings,
 		realConnectorFile("AzureADPhoneMethods", "apiDefinition.swagger.json"),
 		realConnectorFile("CompanyConnect", "apiDefinition.swagger.json"),
@@ -675,6 +719,7 @@ func TestSchemaRealSwaggers(t *testing.T) {
 // TestSchemaRejectsSwaggerMistakes: the swagger schema knows the x-ms
 // extensions (the part swagger-cli cannot check).
 func TestSchemaRejectsSwaggerMistakes(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		mutate func(t *testing.T, doc map[string]any)
@@ -689,6 +734,7 @@ func TestSchemaRejectsSwaggerMistakes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			bad := mutatedSample(t, tt.mutate)
 			if out := schemaErrors(t, swaggerSchemaFile, swaggerWidenings, bad); !strings.Contains(out, tt.want) {
 				t.Errorf("report lacks %q:\n%s", tt.want, out)
@@ -700,6 +746,7 @@ func TestSchemaRejectsSwaggerMistakes(t *testing.T) {
 // TestSchemaValidatorExitCodes: 0 valid, 1 invalid, 2 for input that is
 // no verdict on the document.
 func TestSchemaValidatorExitCodes(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	write := func(name, content string) string {
 		p := filepath.Join(dir, name)
@@ -740,6 +787,7 @@ func TestSchemaValidatorExitCodes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			out, code := runSchemaValidator(t, tt.args[0], tt.args[1:]...)
 			if code != tt.code {
 				t.Errorf("exit %d, want %d\n%s", code, tt.code, out)
@@ -808,9 +856,11 @@ func mutatedSample(t *testing.T, mutate func(t *testing.T, doc map[string]any)) 
 // It has no info.contact and no tags, so this also holds the spectral:oas
 // rules turned off for Power Platform (info-contact, operation-tags) off.
 func TestSpectralGoodSwagger(t *testing.T) {
-	spectralLint(t, goodSwagger)
+	t.Parallel()
+	findings := spectralRun(t, goodSwagger)
+	reportSpectral(t, goodSwagger, findings)
 	swaggerCLIValidate(t, goodSwagger)
-	if findings := spectralRun(t, goodSwagger); len(findings) != 0 {
+	if len(findings) != 0 {
 		t.Errorf("the sample has findings below warn as well: %v", findings)
 	}
 }
@@ -818,6 +868,7 @@ func TestSpectralGoodSwagger(t *testing.T) {
 // TestSpectralBadSwaggers: each change breaks one Power Platform rule, and
 // Spectral reports it under that rule's code.
 func TestSpectralBadSwaggers(t *testing.T) {
+	t.Parallel()
 	set := func(field string, v any) func(t *testing.T, doc map[string]any) {
 		return func(t *testing.T, doc map[string]any) { sampleHelloOp(t, doc)[field] = v }
 	}
@@ -872,12 +923,21 @@ func TestSpectralBadSwaggers(t *testing.T) {
 			delete(swaggerObj(t, doc, "paths", "/Hello", "post", "responses"), "200")
 		}, "operation-success-response"},
 	}
-	for _, tt := range tests {
+	// One Spectral run lints every sample: Node loading Spectral is most
+	// of a run's cost.
+	bad := make([]string, len(tests))
+	for i, tt := range tests {
+		bad[i] = mutatedSample(t, tt.mutate)
+	}
+	found := spectralRunFiles(t, bad...)
+	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			bad := mutatedSample(t, tt.mutate)
+			abs, err := filepath.Abs(bad[i])
+			if err != nil {
+				t.Fatal(err)
+			}
 			var codes []string
-			for _, f := range spectralRun(t, bad) {
+			for _, f := range found[abs] {
 				if f.Severity <= 1 {
 					codes = append(codes, f.Code)
 				}
@@ -892,6 +952,7 @@ func TestSpectralBadSwaggers(t *testing.T) {
 // TestSwaggerCLIRejects: the generic Swagger 2.0 mistakes that the string
 // rules do not cover.
 func TestSwaggerCLIRejects(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		mutate func(t *testing.T, doc map[string]any)
@@ -904,6 +965,7 @@ func TestSwaggerCLIRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			out, err := swaggerCLIRun(t, mutatedSample(t, tt.mutate))
 			if err == nil {
 				t.Fatalf("swagger-cli accepted it:\n%s", out)
@@ -917,6 +979,7 @@ func TestSwaggerCLIRejects(t *testing.T) {
 
 // TestSwaggerCLIRealConnectors: real definitions pass swagger-cli.
 func TestSwaggerCLIRealConnectors(t *testing.T) {
+	t.Parallel()
 	swaggerCLIValidate(t, realConnectorFile("AzureADPhoneMethods", "apiDefinition.swagger.json"))
 	swaggerCLIValidate(t, realConnectorFile("CompanyConnect", "apiDefinition.swagger.json"))
 }
@@ -925,6 +988,7 @@ func TestSwaggerCLIRealConnectors(t *testing.T) {
 // assertions hold against a local server, and fails (exit 1) one whose
 // assertion does not.
 func TestNewmanRunsCollections(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		fmt.Fprintf(w, "Hello, %s.", r.URL.Query().Get("name"))
@@ -982,6 +1046,7 @@ func TestNewmanRunsCollections(t *testing.T) {
 // TestToolsPackagePinned: tools/package.json pins exact versions, and the
 // lockfile records the same ones, so that `npm ci` installs what was tested.
 func TestToolsPackagePinned(t *testing.T) {
+	t.Parallel()
 	var pkg struct {
 		Name         string
 		Private      bool

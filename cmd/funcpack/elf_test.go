@@ -2,18 +2,22 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"debug/elf"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 )
 
-// binDir holds the small programs the tests build, once per run.
+// binDir holds this run's files: the small program's source, and its
+// builds when there is no cache folder.
 var binDir string
 
 func TestMain(m *testing.M) {
@@ -28,13 +32,32 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// tinySource is the small program the ELF tests build for each target.
+const tinySource = "package main\n\nfunc main() {}\n"
+
 var (
 	tinyMu    sync.Mutex
 	tinyBuilt = map[string]string{}
 )
 
+// tinyCacheDir is where builds of tinySource outlive the run: a build for
+// another platform means compiling its runtime (seconds of CPU even with
+// the Go build cache warm, for it caches no linked program), and the same
+// Go makes the same program. The folder is per Go version and source;
+// "" when there is no cache folder, and each run builds its own.
+func tinyCacheDir() string {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(tinySource))
+	return filepath.Join(base, "entrafunc", "funcpack-test", runtime.Version()+"-"+hex.EncodeToString(sum[:6]))
+}
+
 // tinyBinary returns a small Go program built for goos/goarch with cgo
-// off, as the Makefile's package target builds the handler.
+// off, as the Makefile's package target builds the handler: from
+// tinyCacheDir when an earlier run built it with this Go, else built now
+// and kept there. Callers only read it.
 func tinyBinary(t *testing.T, goos, goarch string) string {
 	t.Helper()
 	tinyMu.Lock()
@@ -43,12 +66,33 @@ func tinyBinary(t *testing.T, goos, goarch string) string {
 	if p, ok := tinyBuilt[key]; ok {
 		return p
 	}
+	dir := tinyCacheDir()
+	if dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			dir = ""
+		}
+	}
+	if dir == "" {
+		dir = binDir
+	}
+	out := filepath.Join(dir, "tiny_"+key)
+	if fi, err := os.Stat(out); err == nil && fi.Mode().IsRegular() && fi.Size() > 0 {
+		tinyBuilt[key] = out
+		return out
+	}
 	src := filepath.Join(binDir, "tiny.go")
-	if err := os.WriteFile(src, []byte("package main\n\nfunc main() {}\n"), 0o644); err != nil {
+	if err := os.WriteFile(src, []byte(tinySource), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(binDir, "tiny_"+key)
-	cmd := exec.Command("go", "build", "-trimpath", "-o", out, src)
+	// Built beside the cache entry, then renamed into place: another run
+	// reading the cache sees the whole file or none.
+	tmp, err := os.CreateTemp(dir, "tiny_"+key+".*.tmp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp.Close()
+	defer os.Remove(tmp.Name())
+	cmd := exec.Command("go", "build", "-trimpath", "-o", tmp.Name(), src)
 	cmd.Dir = binDir
 	// Whatever the shell exports for other projects must not change the
 	// build (as in the Makefile).
@@ -57,9 +101,14 @@ func tinyBinary(t *testing.T, goos, goarch string) string {
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+arch, "GOFLAGS=", "GOWORK=off", "GO111MODULE=on")
 	if level != "" {
 		cmd.Env = append(cmd.Env, "GOAMD64="+level)
+	} else if arch == "amd64" {
+		cmd.Env = append(cmd.Env, "GOAMD64=v1")
 	}
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("building a %s/%s program: %v\n%s", goos, goarch, err, b)
+	}
+	if err := os.Rename(tmp.Name(), out); err != nil {
+		t.Fatal(err)
 	}
 	tinyBuilt[key] = out
 	return out

@@ -150,14 +150,16 @@ func (f *funcignore) admittedBy(rel string) (exact bool, prefix []ignorePattern)
 	return false, prefix
 }
 
-// allowListLine returns the line "*" (or "/*"), which makes the file an
-// allow-list: everything is meant to stay out unless a ! line names it.
-// Core Tools' * is [^/]+ followed by a word boundary, so it misses a path
-// whose first name holds no ASCII letter, digit or _ ("~", "-", "...",
-// "été"): those ship unless something else excludes them.
+// allowListLine returns a line made of stars only ("*", "**", "/*"),
+// which makes the file an allow-list: everything is meant to stay out
+// unless a ! line names it. Core Tools' * is [^/]+ and ** is .+, each
+// followed by a word boundary, so they miss a path whose first name (for
+// **, whose whole path) holds no ASCII letter, digit or _ at its end
+// ("~", "-", "...", "été"): those ship unless something else excludes
+// them.
 func (f *funcignore) allowListLine() (ignorePattern, bool) {
 	for _, p := range f.exclude {
-		if p.pat == "*" {
+		if p.pat != "" && strings.Trim(p.pat, "*") == "" {
 			return p, true
 		}
 	}

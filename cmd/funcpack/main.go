@@ -64,6 +64,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/entrafunc/entrafunc/internal/bounded"
 )
 
 const usage = `usage: funcpack [-o FILE] [-root DIR]
@@ -112,9 +114,10 @@ func exitCode(err error, stderr io.Writer) int {
 // os.Args, getenv as os.Getenv.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("funcpack", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	// The flag package calls Usage for -h and for errors alike; the usage
-	// is printed below instead, to stdout for -h and stderr for errors.
+	// The flag package would print a bad flag's error with the argument
+	// raw; it is printed below, escaped, and the usage after it, to
+	// stdout for -h and stderr for errors.
+	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	out := fs.String("o", "dist/functionapp.zip", "write the zip to `FILE` (relative to the current directory)")
 	root := fs.String("root", ".", "the function app's root `DIR`, where host.json is")
@@ -122,18 +125,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		io.WriteString(w, usage+"\nflags:\n")
 		fs.SetOutput(w)
 		fs.PrintDefaults()
-		fs.SetOutput(stderr)
+		fs.SetOutput(io.Discard)
 	}
 	switch err := fs.Parse(args[1:]); {
 	case errors.Is(err, flag.ErrHelp):
 		printUsage(stdout)
 		return nil
 	case err != nil:
-		// The flag package has printed err.
+		fmt.Fprintf(stderr, "funcpack: %s\n", bounded.Cut(err.Error(), bounded.Max))
 		printUsage(stderr)
 		return usageError{err}
 	case fs.NArg() > 0:
-		err := fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		err := fmt.Errorf("unexpected argument %s", bounded.Quote(fs.Arg(0)))
 		fmt.Fprintf(stderr, "funcpack: %v\n", err)
 		printUsage(stderr)
 		return usageError{err}

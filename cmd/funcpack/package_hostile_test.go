@@ -75,6 +75,11 @@ func TestPackRefusesHostileTrees(t *testing.T) {
 			want: []string{"@@/token would ship: no ! line"}},
 		{name: "a file named #", ignore: "/*\n!host.json\n!handler\n!Hello/function.json\n", files: map[string]string{"#": "x"},
 			want: []string{`"#" would ship: no ! line in .funcignore names it, and line 1 (/*) misses it`}},
+		// An allow-list written with ** misses the same paths.
+		{name: "a file named ~ under **", ignore: "**\n!host.json\n!handler\n!Hello/function.json\n", files: map[string]string{"~": "SECRET=x"},
+			want: []string{"~ would ship: no ! line in .funcignore names it, and line 1 (**) misses it"}},
+		{name: "a file named ... under /**", ignore: "/**\n!host.json\n!handler\n!Hello/function.json\n", files: map[string]string{"...": "x"},
+			want: []string{"... would ship: no ! line in .funcignore names it, and line 1 (/**) misses it"}},
 
 		// Links.
 		{name: "function.json linked to local.settings.json", links: map[string]string{"Me/function.json": "../local.settings.json"},

@@ -115,3 +115,43 @@ func TestUsageErrorInREADME(t *testing.T) {
 		t.Errorf("README.md does not show what the command prints:\n%s", want)
 	}
 }
+
+// TestNoTokenFromTheEnvironment: a token pasted into a setting is not
+// repeated by any command either: not by a configuration error, not by
+// check's settings table, not by explain's refusal of the configuration;
+// and a setting's control characters never reach the terminal.
+func TestNoTokenFromTheEnvironment(t *testing.T) {
+	key := filepath.Join(t.TempDir(), "k.pem")
+	_, tok, _ := runMain(t, env{"AUTH_DEV_KEY_FILE": key}, "token", "--dev")
+	tok = strings.TrimSpace(tok)
+	functionKey := "Qx7Lm2Vb9Rt4Kp8Zw3Nc6Hj1Fd5Gs0AzFuYq2Lm8Vb4Rt9Kp==" // a Functions host key's shape
+	for _, setting := range []string{"AUTH_ALLOWED_USERS", "AUTH_ALLOWED_GROUPS", "AUTH_ALLOWED_CLIENT_APPS", "AUTH_AUDIENCES", "AUTH_TENANT_ID", "AUTH_MODE", "AUTH_KEYS_WAIT", "AUTH_AUTHORITY", "LOG_LEVEL", "LISTEN_HOST"} {
+		for name, secret := range map[string]string{"jwt": tok, "function key": functionKey} {
+			e := env{"AUTH_MODE": "dev", "AUTH_DEV_KEY_FILE": key, setting: secret}
+			// Not serve: with a valid configuration it would serve; its
+			// errors go through the same exitCode as check's.
+			for _, args := range [][]string{{"check"}, {"explain", "x"}, {"token"}, {"connector", "--out", t.TempDir()}, {"check", "--connector-resource", secret}} {
+				t.Run(setting+"/"+name+"/"+args[0], func(t *testing.T) {
+					_, stdout, stderr := runMain(t, e, args...)
+					// Another dev token (token's own output) shares the
+					// header: what must not show is this one's signature.
+					unique := secret[strings.LastIndexByte(secret, '.')+1:]
+					for _, out := range []string{stdout, stderr} {
+						if piece := sharedPiece(out, unique, 16); piece != "" {
+							t.Fatalf("%s was printed (%q…):\n%s", name, piece, out)
+						}
+					}
+				})
+			}
+		}
+	}
+	for _, setting := range []string{"LISTEN_HOST", "AUTH_AUDIENCES", "AUTH_ALLOWED_USERS", "LOG_LEVEL"} {
+		e := env{"AUTH_MODE": "dev", "AUTH_DEV_KEY_FILE": key, setting: "x\x1b]0;pwn\a\u202e"}
+		for _, args := range [][]string{{"check"}, {"explain", "x"}} {
+			_, stdout, stderr := runMain(t, e, args...)
+			if strings.ContainsAny(stdout+stderr, "\x1b\a\u202e") {
+				t.Errorf("%s through %s reached the terminal raw:\n%q\n%q", setting, args[0], stdout, stderr)
+			}
+		}
+	}
+}

@@ -7,10 +7,10 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/entrafunc/entrafunc/auth"
 	"github.com/entrafunc/entrafunc/connector"
+	"github.com/entrafunc/entrafunc/internal/bounded"
 )
 
 const checkUsage = `usage: handler check [--online] [--connector-resource URL]
@@ -34,9 +34,8 @@ URL the API does not accept makes every call a 401. check names both and
 exits 1.
 `
 
-// onlineTimeout bounds handler check --online: above the keys' own load
-// timeout, so that their error, not a bare deadline, is what is reported.
-const onlineTimeout = 20 * time.Second
+// maxSettingShown bounds a value in check's settings table.
+const maxSettingShown = 512
 
 // check validates the configuration and prints the effective settings.
 // It lists every problem at once and fails if there is any.
@@ -50,7 +49,10 @@ func check(ctx context.Context, args []string, lookup lookupFunc, stdout, stderr
 	cfg, errs := readConfig(lookup)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	for _, s := range cfg.settings() {
-		fmt.Fprintf(tw, "%s\t%s\n", s[0], s[1])
+		// The values are the environment's, whatever it holds: a token
+		// pasted into a setting is not shown, and no character in them
+		// acts on the terminal.
+		fmt.Fprintf(tw, "%s\t%s\n", s[0], bounded.Cut(bounded.Redact(s[1]), maxSettingShown))
 	}
 	tw.Flush()
 	if err := problems(errs); err != nil {
@@ -58,7 +60,7 @@ func check(ctx context.Context, args []string, lookup lookupFunc, stdout, stderr
 	}
 	// Warnings do not fail the check: the token version they depend on is
 	// set in the app registration, out of this process's sight.
-	for _, w := range audienceWarnings(cfg) {
+	for _, w := range audienceWarnings(cfg.Auth) {
 		fmt.Fprintln(stdout, "WARNING: "+w)
 	}
 	fmt.Fprintln(stdout, "configuration OK")
@@ -68,7 +70,7 @@ func check(ctx context.Context, args []string, lookup lookupFunc, stdout, stderr
 		failed = append(failed, checkConnectorResource(cfg, *resource, stdout))
 	}
 	if *online {
-		failed = append(failed, checkOnline(ctx, cfg, stdout))
+		failed = append(failed, checkOnline(ctx, cfg.Auth, stdout))
 	}
 	return errors.Join(failed...)
 }
@@ -76,14 +78,14 @@ func check(ctx context.Context, args []string, lookup lookupFunc, stdout, stderr
 // checkConnectorResource says whether tokens a connector gets for
 // resource would pass the API's audience check.
 func checkConnectorResource(cfg config, resource string, stdout io.Writer) error {
-	if len(cfg.Audiences) == 0 {
+	if len(cfg.Auth.Audiences) == 0 {
 		// Easy Auth without AUTH_EASYAUTH_VERIFY_TOKEN: the platform checks
 		// the audience, against a list this process cannot see. A check
 		// that could not check does not pass.
 		fmt.Fprintf(stdout, "connector resource %s: cannot check: AUTH_AUDIENCES is not set, so Easy Auth's allowed token audiences decide; set AUTH_AUDIENCES to the same list to check against it\n", shown(resource))
 		return fmt.Errorf("connector resource %s: not checked: AUTH_AUDIENCES is not set", shown(resource))
 	}
-	if err := connector.CheckResource(resource, cfg.Audiences); err != nil {
+	if err := connector.CheckResource(resource, cfg.Auth.Audiences); err != nil {
 		fmt.Fprintf(stdout, "WARNING: %v\n", err)
 		return fmt.Errorf("connector resource %s is not among AUTH_AUDIENCES", shown(resource))
 	}
@@ -93,19 +95,20 @@ func checkConnectorResource(cfg config, resource string, stdout io.Writer) error
 
 // checkOnline loads the signing keys once, as the server would, and says
 // what came back.
-func checkOnline(ctx context.Context, cfg config, stdout io.Writer) error {
+func checkOnline(ctx context.Context, a authConfig, stdout io.Writer) error {
 	switch {
-	case cfg.Mode == modeDev:
+	case a.Mode == modeDev:
 		fmt.Fprintln(stdout, "online: nothing to fetch: dev mode checks tokens against the local development key")
 		return nil
-	case cfg.Mode == modeEasyAuth && !cfg.EasyAuthVerifyToken:
+	case a.Mode == modeEasyAuth && !a.EasyAuthVerifyToken:
 		fmt.Fprintln(stdout, "online: nothing to fetch: easyauth mode without AUTH_EASYAUTH_VERIFY_TOKEN loads no signing keys")
 		return nil
 	}
-	keys, took, err := loadKeysOnce(ctx, cfg)
-	if keys == nil {
+	mv, err := newVerifier(ctx, a, verifierOptions{keys: keysOnce})
+	if err != nil {
 		return err
 	}
+	keys, took, err := mv.Entra, mv.Took, mv.LoadErr
 
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	row := func(name string, values []string) {
@@ -130,45 +133,6 @@ func checkOnline(ctx context.Context, cfg config, stdout io.Writer) error {
 	return nil
 }
 
-// loadKeysOnce loads the tenant's metadata and signing keys once, as the
-// server does, for handler check --online and handler explain --online.
-// The keys are nil only when the configuration cannot make a key set; a
-// failed load returns them with its error. They never wait for a load of
-// their own: nothing else runs one.
-func loadKeysOnce(ctx context.Context, cfg config) (*auth.EntraKeys, time.Duration, error) {
-	keys, err := auth.NewEntraKeys(auth.EntraKeysConfig{Authority: cfg.Authority, TenantID: cfg.TenantID, FirstLoadWait: -1})
-	if err != nil {
-		return nil, 0, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, onlineTimeout)
-	defer cancel()
-	start := time.Now()
-	err = keys.Load(ctx)
-	return keys, time.Since(start).Round(time.Millisecond), err
-}
-
-// problemsError lists configuration problems one per line.
-type problemsError struct{ errs []error }
-
-func (e problemsError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d configuration problem(s):", len(e.errs))
-	for _, err := range e.errs {
-		b.WriteString("\n  - " + err.Error())
-	}
-	return b.String()
-}
-
-func (e problemsError) Unwrap() []error { return e.errs }
-
-// problems returns nil for no errors, else one error listing them all.
-func problems(errs []error) error {
-	if len(errs) == 0 {
-		return nil
-	}
-	return problemsError{errs: errs}
-}
-
 // audienceWarnings says which tokens AUTH_AUDIENCES would refuse for the
 // token version they come in, although the configuration is valid. The
 // API registration's manifest (requestedAccessTokenVersion) decides that
@@ -182,7 +146,7 @@ func problems(errs []error) error {
 // Audiences are compared exactly, and Entra writes GUIDs in lower case.
 // Dev mode issues its own tokens for the first audience, and without
 // AUTH_AUDIENCES Easy Auth's own list decides: neither is judged here.
-func audienceWarnings(cfg config) []string {
+func audienceWarnings(cfg authConfig) []string {
 	if cfg.Mode == modeDev || len(cfg.Audiences) == 0 {
 		return nil
 	}

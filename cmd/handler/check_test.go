@@ -34,7 +34,7 @@ func TestAudienceWarnings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := audienceWarnings(config{Mode: tt.mode, Audiences: tt.audiences})
+			got := audienceWarnings(authConfig{Mode: tt.mode, Audiences: tt.audiences})
 			if len(tt.want) == 0 {
 				if len(got) != 0 {
 					t.Fatalf("warnings for a list that matches both token versions:\n%s", strings.Join(got, "\n"))

@@ -24,12 +24,18 @@ import (
 	"time"
 )
 
-// runMain runs the program as main does: it returns the exit status and
-// what went to stdout and stderr.
+// runMain runs the program as main does, with nothing on standard input:
+// it returns the exit status and what went to stdout and stderr.
 func runMain(t *testing.T, e env, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return runMainIn(t, strings.NewReader(""), e, args...)
+}
+
+// runMainIn is runMain with stdin as standard input.
+func runMainIn(t *testing.T, stdin io.Reader, e env, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	var out, errb bytes.Buffer
-	err := run(context.Background(), append([]string{"handler"}, args...), e.get, &out, &errb)
+	err := run(context.Background(), append([]string{"handler"}, args...), e.get, stdin, &out, &errb)
 	code = exitCode(err, &errb)
 	return code, out.String(), errb.String()
 }
@@ -336,7 +342,9 @@ func TestDevIgnoresTheEnvironment(t *testing.T) {
 	defer cancel()
 	var logs, human syncBuf
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"handler", "dev", "-port", port}, e.get, &logs, &human) }()
+	go func() {
+		done <- run(ctx, []string{"handler", "dev", "-port", port}, e.get, strings.NewReader(""), &logs, &human)
+	}()
 
 	var m []string
 	for deadline := time.Now().Add(30 * time.Second); m == nil; {
@@ -390,7 +398,7 @@ func TestDevIgnoresTheEnvironment(t *testing.T) {
 		{[]string{"token", "--dev", "--scope", "none"}, 403},
 	} {
 		var out bytes.Buffer
-		if err := run(context.Background(), append([]string{"handler"}, c.args...), e.get, &out, io.Discard); err != nil {
+		if err := run(context.Background(), append([]string{"handler"}, c.args...), e.get, strings.NewReader(""), &out, io.Discard); err != nil {
 			t.Fatalf("%v: %v", c.args, err)
 		}
 		if code, got := hello(strings.TrimSpace(out.String()), `{"name": "Marc"}`); code != c.code {

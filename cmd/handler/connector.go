@@ -10,11 +10,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"unicode"
 
 	"github.com/entrafunc/entrafunc/api"
 	"github.com/entrafunc/entrafunc/auth"
 	"github.com/entrafunc/entrafunc/connector"
+	"github.com/entrafunc/entrafunc/internal/bounded"
 )
 
 const connectorUsage = `usage: handler connector [--out DIR] [flags]
@@ -313,7 +313,7 @@ func shellWord(s string) string {
 
 // invisibleRune reports a character that would not show, or would move
 // the cursor or reorder the text, where the output is read.
-func invisibleRune(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }
+func invisibleRune(r rune) bool { return !bounded.Safe(r) }
 
 // asProblems lists the problems of a joined error one per line.
 func asProblems(err error) error {

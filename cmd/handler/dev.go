@@ -57,7 +57,7 @@ func dev(ctx context.Context, args []string, lookup lookupFunc, stdout, stderr i
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
-	cfg.ModeReason = "handler dev: the fixed dev configuration"
+	cfg.Auth.ModeReason = "handler dev: the fixed dev configuration"
 	// Listen first: the curl is printed only for a server that will
 	// answer it.
 	ln, err := listen(cfg, net.Listen)
@@ -71,12 +71,12 @@ func dev(ctx context.Context, args []string, lookup lookupFunc, stdout, stderr i
 		}
 		return fmt.Errorf("dev: cannot listen on port %d (%v): is another server using it (another make dev, or func start, which also listens on %d by default)? Pick another port with DEV_PORT, e.g. make dev DEV_PORT=%d (or handler dev -port %d)", *port, err, defaultDevPort, other, other)
 	}
-	key, err := auth.LoadOrCreateDevKey(cfg.DevKeyFile)
+	key, err := auth.LoadOrCreateDevKey(cfg.Auth.DevKeyFile)
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	tok, err := key.Mint(auth.DevToken{TenantID: cfg.TenantID, Audience: cfg.Audiences[0], Name: *name})
+	tok, err := key.Mint(auth.DevToken{TenantID: cfg.Auth.TenantID, Audience: cfg.Auth.Audiences[0], Name: *name})
 	if err != nil {
 		ln.Close()
 		return err

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -17,7 +16,6 @@ import (
 
 	"github.com/entrafunc/entrafunc/api"
 	"github.com/entrafunc/entrafunc/auth"
-	// Named apart: run.go's bounded quotes command-line values.
 	"github.com/entrafunc/entrafunc/internal/bounded"
 )
 
@@ -53,10 +51,6 @@ examples:
   handler explain --json - < token.txt | jq '.checks[] | select(.result == "fail")'
 `
 
-// stdin is where handler explain - reads the token: the process's
-// standard input, which tests replace.
-var stdin io.Reader = os.Stdin
-
 // explainReport is handler explain --json's output.
 type explainReport struct {
 	Mode string `json:"mode"`
@@ -77,7 +71,7 @@ type explainVerdict struct {
 	Conditional bool `json:"conditional,omitempty"`
 }
 
-func explain(ctx context.Context, args []string, lookup lookupFunc, stdout, stderr io.Writer) error {
+func explain(ctx context.Context, args []string, lookup lookupFunc, stdin io.Reader, stdout, stderr io.Writer) error {
 	f := newFlags("explain", explainUsage, stdout, stderr)
 	online := f.Bool("online", false, "load the tenant's signing keys and check the signature")
 	asJSON := f.Bool("json", false, "print the analysis as JSON")
@@ -115,10 +109,11 @@ func explain(ctx context.Context, args []string, lookup lookupFunc, stdout, stde
 	}
 	cfg, errs := readConfig(lookup)
 	if err := problems(errs); err != nil {
-		fmt.Fprintf(stderr, "handler explain: the configuration must be valid to judge a token against it (handler check shows it):\n%v\n", err)
+		fmt.Fprintf(stderr, "handler explain: the configuration must be valid to judge a token against it (handler check shows it):\n%s\n", safeText(err.Error()))
 		return usageError{err}
 	}
-	pol := cfg.policy()
+	a := cfg.Auth
+	pol := a.policy()
 	if *function != "" {
 		rt, ok := findRoute(api.Routes(), *function)
 		if !ok {
@@ -127,15 +122,15 @@ func explain(ctx context.Context, args []string, lookup lookupFunc, stdout, stde
 		pol = pol.Require(rt.Scopes, rt.Roles)
 	}
 
-	v, checkSig, more, err := explainVerifier(ctx, cfg, *online)
+	mv, err := explainVerifier(ctx, a, *online)
 	if err != nil {
-		fmt.Fprintf(stderr, "handler explain: %v\n", err)
+		fmt.Fprintf(stderr, "handler explain: %s\n", safeText(err.Error()))
 		return usageError{err}
 	}
-	warnings = append(warnings, more...)
-	e := v.Explain(ctx, raw, auth.ExplainOptions{Policy: pol, CheckSignature: checkSig})
+	warnings = append(warnings, explainNotes(a, mv, *online)...)
+	e := mv.Explain(ctx, raw, auth.ExplainOptions{Policy: pol, CheckSignature: mv.Signed})
 
-	rep := explainReport{Mode: cfg.Mode, Explanation: e, Warnings: warnings}
+	rep := explainReport{Mode: a.Mode, Explanation: e, Warnings: warnings}
 	rep.Verdict = explainVerdict{Accepted: e.Accepted, Status: http.StatusOK, Reason: e.Reason, Conditional: e.Conditional}
 	if !e.Accepted {
 		rep.Verdict.Status, rep.Verdict.Challenge = api.Refusal(e.Err)
@@ -181,66 +176,43 @@ func normalizeToken(raw string) (string, []string) {
 	return raw, warnings
 }
 
-// explainVerifier builds the verifier the configured mode's server uses,
-// and says whether it can check signatures.
-func explainVerifier(ctx context.Context, cfg config, online bool) (*auth.Verifier, bool, []string, error) {
-	var warnings []string
-	// No cache: every token is judged afresh.
-	vc := cfg.verifierConfig(auth.SourceJWT, -1)
-	switch cfg.Mode {
-	case modeDev:
-		vc.Source = auth.SourceDev
-		if _, err := os.Stat(cfg.DevKeyFile); err != nil {
-			warnings = append(warnings, "dev mode, but no development key at "+cfg.DevKeyFile+": the signature is not checked")
-			v, err := offlineVerifier(vc)
-			return v, false, warnings, err
-		}
-		key, err := auth.LoadOrCreateDevKey(cfg.DevKeyFile)
-		if err != nil {
-			return nil, false, nil, err
-		}
-		keys, err := key.KeySet()
-		if err != nil {
-			return nil, false, nil, err
-		}
-		v, err := auth.NewVerifier(vc, keys)
-		return v, true, []string{"dev mode: the signature is checked against the local development key " + cfg.DevKeyFile}, err
-	case modeEasyAuth:
-		if len(cfg.Audiences) == 0 {
-			return nil, false, nil, errors.New("easyauth mode: App Service Authentication checks tokens against its own allowed audiences, which this process cannot see; set AUTH_AUDIENCES to the same list to explain a token against it")
-		}
-		warnings = append(warnings, "easyauth mode: judged as the token check of AUTH_EASYAUTH_VERIFY_TOKEN judges it; App Service Authentication checks it first, against its own allowed token audiences")
+// explainVerifier is newVerifier's verifier for explain: no cache, so
+// that every token is judged afresh, and offline unless asked.
+func explainVerifier(ctx context.Context, a authConfig, online bool) (modeVerifier, error) {
+	if a.Mode == modeEasyAuth && len(a.Audiences) == 0 {
+		return modeVerifier{}, errors.New("easyauth mode: App Service Authentication checks tokens against its own allowed audiences, which this process cannot see; set AUTH_AUDIENCES to the same list to explain a token against it")
 	}
-	if !online {
-		if cfg.Authority != auth.DefaultAuthority {
-			warnings = append(warnings, "offline, iss is judged against the public cloud's issuer values; the server reads them from AUTH_AUTHORITY="+cfg.Authority+"'s metadata, as --online does")
-		}
-		v, err := offlineVerifier(vc)
-		return v, false, warnings, err
+	o := verifierOptions{keys: keysOffline}
+	if online {
+		o.keys = keysOnce
 	}
-	keys, took, err := loadKeysOnce(ctx, cfg)
-	switch {
-	case keys == nil:
-		return nil, false, nil, err
-	case err != nil:
-		// The server would answer 503 until they load: Explain says so.
-		warnings = append(warnings, fmt.Sprintf("--online: loading the signing keys from %s failed after %v", strings.Join(keys.MetadataURLs(), " and "), took))
-	default:
-		warnings = append(warnings, fmt.Sprintf("--online: loaded %d signing key(s) of tenant %s from %s in %v", len(keys.KeyIDs()), cfg.TenantID, cfg.Authority, took))
-	}
-	v, err := auth.NewVerifier(vc, keys)
-	return v, true, warnings, err
+	return newVerifier(ctx, a, o)
 }
 
-// offlineVerifier is the verifier of explain offline: its key set is an
-// empty one, which Explain, told not to check signatures, never asks for
-// a key.
-func offlineVerifier(vc auth.Config) (*auth.Verifier, error) {
-	keys, err := auth.NewStaticKeySet([]byte(`{"keys":[]}`))
-	if err != nil {
-		return nil, err
+// explainNotes says how the verifier judges: with which key, if any, and
+// against what.
+func explainNotes(a authConfig, mv modeVerifier, online bool) []string {
+	switch {
+	case a.Mode == modeDev && mv.DevKey == nil:
+		return []string{"dev mode, but no development key at " + a.DevKeyFile + ": the signature is not checked"}
+	case a.Mode == modeDev:
+		return []string{"dev mode: the signature is checked against the local development key " + a.DevKeyFile}
 	}
-	return auth.NewVerifier(vc, keys)
+	var notes []string
+	if a.Mode == modeEasyAuth {
+		notes = append(notes, "easyauth mode: judged as the token check of AUTH_EASYAUTH_VERIFY_TOKEN judges it; App Service Authentication checks it first, against its own allowed token audiences")
+	}
+	switch {
+	case !online && a.Authority != auth.DefaultAuthority:
+		notes = append(notes, "offline, iss is judged against the public cloud's issuer values; the server reads them from AUTH_AUTHORITY="+a.Authority+"'s metadata, as --online does")
+	case !online:
+	case mv.LoadErr != nil:
+		// The server would answer 503 until they load: Explain says so.
+		notes = append(notes, fmt.Sprintf("--online: loading the signing keys from %s failed after %v", strings.Join(mv.Entra.MetadataURLs(), " and "), mv.Took))
+	default:
+		notes = append(notes, fmt.Sprintf("--online: loaded %d signing key(s) of tenant %s from %s in %v", len(mv.Entra.KeyIDs()), a.TenantID, a.Authority, mv.Took))
+	}
+	return notes
 }
 
 // findRoute returns the route of routes whose function is named name, in

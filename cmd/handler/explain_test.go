@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -664,14 +665,11 @@ func TestExplainUsage(t *testing.T) {
 }
 
 // TestExplainStdin gives the token on standard input, as explain - reads
-// it. It replaces the package's stdin, so neither it nor its subtests run
-// in parallel.
+// it.
 func TestExplainStdin(t *testing.T) {
 	is := entratest.New(t, entratest.Config{})
 	good := is.Mint(entratest.Token{})
 	huge := is.Mint(entratest.Token{Claims: map[string]any{"pad": strings.Repeat("x", 4*auth.MaxTokenBytes)}})
-	saved := stdin
-	t.Cleanup(func() { stdin = saved })
 	cases := []struct {
 		name   string
 		in     string
@@ -694,11 +692,11 @@ func TestExplainStdin(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			stdin = strings.NewReader(c.in)
+			var stdin io.Reader = strings.NewReader(c.in)
 			if c.err != nil {
 				stdin = &errReader{data: c.in, err: c.err}
 			}
-			code, stdout, stderr := runMain(t, explainEnv(is), append([]string{"explain"}, c.args...)...)
+			code, stdout, stderr := runMainIn(t, stdin, explainEnv(is), append([]string{"explain"}, c.args...)...)
 			if code != c.code {
 				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, c.code, stdout, stderr)
 			}

@@ -52,7 +52,7 @@ func TestListenJudgesTheBoundAddress(t *testing.T) {
 					fake = &boundAs{Listener: ln, addr: &net.TCPAddr{IP: net.ParseIP(c.bound), Port: 7071}}
 					return fake, nil
 				}
-				ln, err := listen(config{Mode: mode, ListenHost: "localhost", Port: "0"}, listenTCP)
+				ln, err := listen(config{Auth: authConfig{Mode: mode}, Listen: listenConfig{Host: "localhost", Port: "0"}}, listenTCP)
 				want := c.loopback || mode == modeJWT
 				if (err == nil) != want {
 					t.Fatalf("err = %v, want accepted: %v", err, want)
@@ -75,7 +75,7 @@ func TestListenJudgesTheBoundAddress(t *testing.T) {
 // TestListenLocalhost: on this machine "localhost" binds loopback, and
 // dev mode takes it.
 func TestListenLocalhost(t *testing.T) {
-	ln, err := listen(config{Mode: modeDev, ListenHost: "localhost", Port: "0"}, net.Listen)
+	ln, err := listen(config{Auth: authConfig{Mode: modeDev}, Listen: listenConfig{Host: "localhost", Port: "0"}}, net.Listen)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,7 +34,7 @@ func main() {
 	// After the first signal, the next one ends the process at once, as
 	// usual, instead of waiting for the drain.
 	context.AfterFunc(ctx, stop)
-	err := run(ctx, os.Args, os.LookupEnv, os.Stdout, os.Stderr)
+	err := run(ctx, os.Args, os.LookupEnv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(exitCode(err, os.Stderr))
 }

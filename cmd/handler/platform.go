@@ -58,8 +58,11 @@ var platformMarkers = []platformMarker{
 	// IsLinuxConsumptionOnAtlas reads CONTAINER_NAME alone, but container
 	// runtimes and sandboxes outside Azure set it too, so here it needs a
 	// second sign (below). Every process Linux Consumption runs has one:
-	// the host started it.
-	{"CONTAINER_NAME", "Linux Consumption", true, true},
+	// the host started it. Those signs are settings a copy can carry, and
+	// a Functions host run anywhere sets them, so CONTAINER_NAME never
+	// opens the Easy Auth gate: there WEBSITE_SITE_NAME, which Linux
+	// Consumption sets too, has to.
+	{"CONTAINER_NAME", "Linux Consumption", false, true},
 	// Any Kubernetes pod: AKS, KEDA, and Container Apps underneath.
 	{"KUBERNETES_SERVICE_HOST", "Kubernetes (AKS, KEDA)", false, false},
 }

@@ -56,10 +56,16 @@ var hostingProfiles = []hostingProfile{
 		"CONTAINER_NAME": "a1b2c3_hello-fn", "WEBSITE_POD_NAME": "hello-fn-7f9c", "LEGION_SERVICE_HOST": "10.0.0.4"})},
 	{name: "Flex Consumption, placeholder (no site settings yet)", inAzure: true, easyAuth: true, marker: "LEGION_SERVICE_HOST", env: hostStarted(env{
 		"WEBSITE_POD_NAME": "placeholder-7f9c", "LEGION_SERVICE_HOST": "10.0.0.4", "WEBSITE_PLACEHOLDER_MODE": "1"})},
-	{name: "Linux Consumption", inAzure: true, easyAuth: true, marker: "CONTAINER_NAME", env: hostStarted(env{
+	{name: "Linux Consumption", inAzure: true, easyAuth: true, marker: "WEBSITE_SITE_NAME", env: hostStarted(env{
+		"CONTAINER_NAME": "E9A1B2C3D4-638712345678901234", "CONTAINER_ENCRYPTION_KEY": "(a key)", "WEBSITE_SITE_NAME": "hello-fn"})},
+	// CONTAINER_NAME with the host's own variables: dev mode refuses, but
+	// Easy Auth's headers are not trusted on its word, since a Functions
+	// host run anywhere sets the same (and this sandbox sets
+	// CONTAINER_NAME).
+	{name: "Linux Consumption, CONTAINER_NAME and the host's variables only", inAzure: true, easyAuth: false, marker: "CONTAINER_NAME", env: hostStarted(env{
 		"CONTAINER_NAME": "E9A1B2C3D4-638712345678901234", "CONTAINER_ENCRYPTION_KEY": "(a key)"})},
-	{name: "Linux Consumption, app settings only", inAzure: true, easyAuth: true, marker: "CONTAINER_NAME", env: hostStarted(env{
-		"CONTAINER_NAME": "E9A1B2C3D4-638712345678901234"})},
+	{name: "a sandbox's CONTAINER_NAME with copied app settings", inAzure: true, easyAuth: false, marker: "CONTAINER_NAME", env: env{
+		"CONTAINER_NAME": "uid-abc-def", "FUNCTIONS_WORKER_RUNTIME": "custom", "AUTH_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47"}},
 	{name: "Container Apps (the image, unmanaged)", inAzure: true, easyAuth: true, marker: "CONTAINER_APP_NAME", env: env{
 		"CONTAINER_APP_NAME": "hello-fn", "CONTAINER_APP_REVISION": "hello-fn--r1", "CONTAINER_APP_REPLICA_NAME": "hello-fn--r1-5d9f",
 		"CONTAINER_APP_HOSTNAME": "hello-fn--r1.example.azurecontainerapps.io", "CONTAINER_APP_ENV_DNS_SUFFIX": "example.azurecontainerapps.io",

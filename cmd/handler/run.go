@@ -6,10 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/entrafunc/entrafunc/internal/bounded"
 )
 
 const usage = `usage: handler [command] [flags]
@@ -42,8 +41,9 @@ func (e usageError) Unwrap() error { return e.err }
 
 // run is the whole program, with the process's surroundings passed in so
 // that tests can drive it: args as os.Args, lookupEnv as os.LookupEnv
-// (whether a variable is set at all matters: see detectPlatform).
-func run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) error {
+// (whether a variable is set at all matters: see detectPlatform), and the
+// standard streams.
+func run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdin io.Reader, stdout, stderr io.Writer) error {
 	lookup := lookupFunc(lookupEnv)
 	cmd, rest := "serve", []string(nil)
 	if len(args) > 1 {
@@ -61,26 +61,26 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	case "connector":
 		return connectorCommand(rest, lookup.get, stdout, stderr)
 	case "explain":
-		return explain(ctx, rest, lookup, stdout, stderr)
+		return explain(ctx, rest, lookup, stdin, stdout, stderr)
 	case "version":
 		return version(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
-		return help(ctx, cmd, rest, args[0], lookupEnv, stdout, stderr)
+		return help(ctx, cmd, rest, args[0], lookupEnv, stdin, stdout, stderr)
 	}
-	return usageFail(stderr, usage, "handler", errors.New("unknown command "+shown(cmd)))
+	return usageFail(stderr, "handler", errors.New("unknown command "+shown(cmd)))
 }
 
 // help prints the usage to stdout; handler help COMMAND (or --help
 // COMMAND) is handler COMMAND -h.
-func help(ctx context.Context, cmd string, rest []string, argv0 string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) error {
+func help(ctx context.Context, cmd string, rest []string, argv0 string, lookupEnv func(string) (string, bool), stdin io.Reader, stdout, stderr io.Writer) error {
 	switch {
 	case len(rest) == 0 || len(rest) == 1 && isHelp(rest[0]):
 		io.WriteString(stdout, usage)
 		return nil
 	case len(rest) == 1:
-		return run(ctx, []string{argv0, rest[0], "-h"}, lookupEnv, stdout, stderr)
+		return run(ctx, []string{argv0, rest[0], "-h"}, lookupEnv, stdin, stdout, stderr)
 	}
-	return usageFail(stderr, usage, "handler", fmt.Errorf("%s takes at most one command, not %s", cmd, shown(strings.Join(rest, " "))))
+	return usageFail(stderr, "handler", fmt.Errorf("%s takes at most one command, not %s", cmd, shown(strings.Join(rest, " "))))
 }
 
 func isHelp(arg string) bool {
@@ -89,7 +89,7 @@ func isHelp(arg string) bool {
 
 // usageFail reports a mistake in the top-level command line: the error,
 // and where the usage is, rather than the usage burying the error.
-func usageFail(stderr io.Writer, _, prefix string, err error) error {
+func usageFail(stderr io.Writer, prefix string, err error) error {
 	fmt.Fprintf(stderr, "%s: %s\nRun 'handler -h' for usage.\n", prefix, safeText(err.Error()))
 	return usageError{err}
 }
@@ -181,80 +181,23 @@ func (f *cmdFlags) printUsage(w io.Writer) {
 // an error or the settings table repeats it.
 const maxShown = 64
 
-// shown quotes s for a message, cut to maxShown bytes; a token-shaped
-// value is not shown at all, since a cut token is still part of one.
-func shown(s string) string {
-	if hasTokenShape(s) {
-		return fmt.Sprintf("(a token-shaped value of %d bytes, not shown)", len(s))
-	}
-	if len(s) <= maxShown {
-		return fmt.Sprintf("%q", s)
-	}
-	return fmt.Sprintf("%q…", strings.ToValidUTF8(s[:maxShown], ""))
-}
+// shown quotes a value from the command line or the environment for a
+// message, escaped and cut to maxShown bytes; a value that may be a
+// credential is not shown at all.
+func shown(s string) string { return bounded.Value(s, maxShown) }
 
-// tokenShaped finds what may be a credential inside a message (see
-// isToken): runs of base64, base64url and JWT characters.
-var tokenShaped = regexp.MustCompile(`[A-Za-z0-9_\-.~+/=]{30,}`)
+// maxErrorLine bounds each line of an error on the terminal.
+const maxErrorLine = 1024
 
-// isToken says a run found by tokenShaped may be a credential: a JWT or
-// JWE, found by its base64url "eyJ" (`{"`) even glued to something
-// before it (--online<token>); a run with a "~", as Entra's client
-// secrets have; and a long run mixing upper and lower case and digits,
-// the shape of opaque tokens.
-func isToken(m string) bool {
-	if strings.Contains(m, "eyJ") || strings.Contains(m, "~") {
-		return true
-	}
-	var upper, lower, digit bool
-	for _, r := range m {
-		upper = upper || 'A' <= r && r <= 'Z'
-		lower = lower || 'a' <= r && r <= 'z'
-		digit = digit || '0' <= r && r <= '9'
-	}
-	return len(m) >= 60 && upper && lower && digit
-}
-
-// hasTokenShape says s holds what may be a credential.
-func hasTokenShape(s string) bool {
-	for _, m := range tokenShaped.FindAllString(s, -1) {
-		if isToken(m) {
-			return true
-		}
-	}
-	return false
-}
-
-// safeText is how an error reaches the terminal: nothing token-shaped
-// (an argument may be a token pasted in the wrong place), no control or
-// formatting character that could drive the terminal or reorder the
-// line, and a bounded length.
+// safeText is how an error reaches the terminal: nothing that may be a
+// credential (an argument may be a token pasted in the wrong place), no
+// control or formatting character that could drive the terminal or
+// reorder the line, and bounded lines. Line breaks between the problems
+// of a list are kept.
 func safeText(s string) string {
-	s = tokenShaped.ReplaceAllStringFunc(s, func(m string) string {
-		if i := strings.Index(m, "eyJ"); i > 0 {
-			// Keep what the token was glued to: -online(token…) says
-			// what went wrong.
-			return m[:i] + "(token-shaped text, not shown)"
-		}
-		if isToken(m) {
-			return "(token-shaped text, not shown)"
-		}
-		return m
-	})
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '\n' || r == '\t':
-			b.WriteRune(r)
-		case r == utf8.RuneError, !unicode.IsGraphic(r):
-			fmt.Fprintf(&b, "\\u%04x", r)
-		default:
-			b.WriteRune(r)
-		}
+	lines := strings.Split(bounded.Redact(s), "\n")
+	for i, l := range lines {
+		lines[i] = bounded.Cut(l, maxErrorLine)
 	}
-	const maxError = 4096
-	if out := b.String(); len(out) > maxError {
-		return strings.ToValidUTF8(out[:maxError], "") + "…"
-	}
-	return b.String()
+	return strings.Join(lines, "\n")
 }

@@ -44,14 +44,14 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	e := devTestEnv(t)
 	e["FUNCTIONS_CUSTOMHANDLER_PORT"] = freePort(t)
 	var tokOut bytes.Buffer
-	if err := run(context.Background(), []string{"handler", "token", "--name", "Marc"}, e.get, &tokOut, io.Discard); err != nil {
+	if err := run(context.Background(), []string{"handler", "token", "--name", "Marc"}, e.get, strings.NewReader(""), &tokOut, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	var logs syncBuf
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"handler"}, e.get, &logs, io.Discard) }()
+	go func() { done <- run(ctx, []string{"handler"}, e.get, strings.NewReader(""), &logs, io.Discard) }()
 
 	base := "http://127.0.0.1:" + e["FUNCTIONS_CUSTOMHANDLER_PORT"]
 	waitReady(t, base, done)
@@ -90,7 +90,7 @@ func TestRunReportsATakenPort(t *testing.T) {
 	defer ln.Close()
 	e := devTestEnv(t)
 	e["FUNCTIONS_CUSTOMHANDLER_PORT"] = strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	err = run(context.Background(), []string{"handler"}, e.get, io.Discard, io.Discard)
+	err = run(context.Background(), []string{"handler"}, e.get, strings.NewReader(""), io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "address already in use") {
 		t.Fatalf("err = %v, want address already in use", err)
 	}
@@ -121,21 +121,21 @@ func TestLoadConfig(t *testing.T) {
 		check   func(t *testing.T, c config)
 	}{
 		{name: "dev defaults", env: env{"AUTH_MODE": "dev", "HOME": "/home/u"}, check: func(t *testing.T, c config) {
-			if c.Port != "7071" || c.ListenHost != "127.0.0.1" || c.TenantID != auth.DevTenantID ||
-				len(c.Audiences) != 1 || c.Audiences[0] != auth.DevAudience ||
-				c.DevKeyFile != filepath.Join("/home/u", ".config", "entrafunc", "dev-signing-key.pem") ||
-				strings.Join(c.RequiredScopes, " ") != "user_impersonation" {
+			if c.Listen.Port != "7071" || c.Listen.Host != "127.0.0.1" || c.Auth.TenantID != auth.DevTenantID ||
+				len(c.Auth.Audiences) != 1 || c.Auth.Audiences[0] != auth.DevAudience ||
+				c.Auth.DevKeyFile != filepath.Join("/home/u", ".config", "entrafunc", "dev-signing-key.pem") ||
+				strings.Join(c.Auth.RequiredScopes, " ") != "user_impersonation" {
 				t.Errorf("%+v", c)
 			}
 		}},
 		{name: "XDG_CONFIG_HOME wins", env: env{"AUTH_MODE": "DEV", "HOME": "/home/u", "XDG_CONFIG_HOME": "/xdg"}, check: func(t *testing.T, c config) {
-			if c.DevKeyFile != "/xdg/entrafunc/dev-signing-key.pem" {
-				t.Errorf("DevKeyFile %s", c.DevKeyFile)
+			if c.Auth.DevKeyFile != "/xdg/entrafunc/dev-signing-key.pem" {
+				t.Errorf("DevKeyFile %s", c.Auth.DevKeyFile)
 			}
 		}},
 		{name: "dev mode with a tenant and audiences", env: env{"AUTH_MODE": "dev", "HOME": "/h", "AUTH_TENANT_ID": " 72F988BF-86F1-41AF-91AB-2D7CD011DB47 ", "AUTH_AUDIENCES": "api://x, https://app.azurewebsites.net ,", "AUTH_REQUIRED_SCOPES": "a  b"},
 			check: func(t *testing.T, c config) {
-				if c.TenantID != "72f988bf-86f1-41af-91ab-2d7cd011db47" || strings.Join(c.Audiences, "|") != "api://x|https://app.azurewebsites.net" || strings.Join(c.RequiredScopes, "|") != "a|b" {
+				if c.Auth.TenantID != "72f988bf-86f1-41af-91ab-2d7cd011db47" || strings.Join(c.Auth.Audiences, "|") != "api://x|https://app.azurewebsites.net" || strings.Join(c.Auth.RequiredScopes, "|") != "a|b" {
 					t.Errorf("%+v", c)
 				}
 			}},
@@ -148,13 +148,13 @@ func TestLoadConfig(t *testing.T) {
 		{name: "easyauth off loopback", env: env{"AUTH_MODE": "easyauth", "WEBSITE_AUTH_ENABLED": "true", "WEBSITE_SITE_NAME": "hello-fn", "AUTH_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47", "LISTEN_HOST": "0.0.0.0"}, wantErr: []string{"loopback only"}},
 		{name: "easyauth with the gate closed", env: env{"AUTH_MODE": "easyauth", "WEBSITE_AUTH_ENABLED": "true", "AZURE_FUNCTIONS_ENVIRONMENT": "Development", "AUTH_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47"}, wantErr: []string{"cannot be trusted here", "Development"}},
 		{name: "auto picks easyauth behind Easy Auth", env: env{"WEBSITE_AUTH_ENABLED": "True", "WEBSITE_SITE_NAME": "hello-fn", "AUTH_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47"}, check: func(t *testing.T, c config) {
-			if c.Mode != modeEasyAuth || !strings.Contains(c.ModeReason, "WEBSITE_AUTH_ENABLED=true") {
-				t.Errorf("mode %q (%s)", c.Mode, c.ModeReason)
+			if c.Auth.Mode != modeEasyAuth || !strings.Contains(c.Auth.ModeReason, "WEBSITE_AUTH_ENABLED=true") {
+				t.Errorf("mode %q (%s)", c.Auth.Mode, c.Auth.ModeReason)
 			}
 		}},
 		{name: "auto picks jwt under func start", env: env{"WEBSITE_AUTH_ENABLED": "true", "AZURE_FUNCTIONS_ENVIRONMENT": "Development", "AUTH_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47", "AUTH_AUDIENCES": "api://x"}, check: func(t *testing.T, c config) {
-			if c.Mode != modeJWT || !strings.Contains(c.ModeReason, "Development") {
-				t.Errorf("mode %q (%s)", c.Mode, c.ModeReason)
+			if c.Auth.Mode != modeJWT || !strings.Contains(c.Auth.ModeReason, "Development") {
+				t.Errorf("mode %q (%s)", c.Auth.Mode, c.Auth.ModeReason)
 			}
 		}},
 		{name: "auto never picks dev", env: env{"AUTH_MODE": "auto", "HOME": "/h"}, wantErr: []string{"no authentication is configured"}},
@@ -164,26 +164,26 @@ func TestLoadConfig(t *testing.T) {
 		{name: "the api prefix in any case", env: env{"AUTH_MODE": "dev", "HOME": "/h", "AzureFunctionsJobHost__extensions__http__routePrefix": "/API", "FUNCTIONS_APP_ROOT_PATH": writeHostJSON(t, `{"extensions":{"http":{"routePrefix":"Api"}}}`)}, check: func(t *testing.T, c config) {}},
 		{name: "the repository's host.json", env: env{"AUTH_MODE": "dev", "HOME": "/h", "FUNCTIONS_APP_ROOT_PATH": "../.."}, check: func(t *testing.T, c config) {}},
 		{name: "AUTH_KEYS_WAIT default", env: env{"AUTH_MODE": "jwt", "AUTH_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47", "AUTH_AUDIENCES": "api://x"}, check: func(t *testing.T, c config) {
-			if c.KeysWait != auth.DefaultFirstLoadWait {
-				t.Errorf("KeysWait %v", c.KeysWait)
+			if c.Auth.KeysWait != auth.DefaultFirstLoadWait {
+				t.Errorf("KeysWait %v", c.Auth.KeysWait)
 			}
 		}},
 		{name: "AUTH_KEYS_WAIT set", env: env{"AUTH_MODE": "jwt", "AUTH_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47", "AUTH_AUDIENCES": "api://x", "AUTH_KEYS_WAIT": " 1500ms "}, check: func(t *testing.T, c config) {
-			if c.KeysWait != 1500*time.Millisecond {
-				t.Errorf("KeysWait %v", c.KeysWait)
+			if c.Auth.KeysWait != 1500*time.Millisecond {
+				t.Errorf("KeysWait %v", c.Auth.KeysWait)
 			}
 		}},
 		{name: "AUTH_KEYS_WAIT=0s waits not at all", env: env{"AUTH_MODE": "jwt", "AUTH_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47", "AUTH_AUDIENCES": "api://x", "AUTH_KEYS_WAIT": "0s"}, check: func(t *testing.T, c config) {
-			if c.KeysWait >= 0 {
-				t.Errorf("KeysWait %v, want negative (no wait)", c.KeysWait)
+			if c.Auth.KeysWait >= 0 {
+				t.Errorf("KeysWait %v, want negative (no wait)", c.Auth.KeysWait)
 			}
 		}},
 		{name: "AUTH_KEYS_WAIT out of range", env: env{"AUTH_MODE": "dev", "HOME": "/h", "AUTH_KEYS_WAIT": "31s"}, wantErr: []string{`AUTH_KEYS_WAIT="31s"`}},
 		{name: "AUTH_KEYS_WAIT negative", env: env{"AUTH_MODE": "dev", "HOME": "/h", "AUTH_KEYS_WAIT": "-1s"}, wantErr: []string{`AUTH_KEYS_WAIT="-1s"`}},
 		{name: "AUTH_KEYS_WAIT not a duration", env: env{"AUTH_MODE": "dev", "HOME": "/h", "AUTH_KEYS_WAIT": "5"}, wantErr: []string{`AUTH_KEYS_WAIT="5"`, "such as 5s"}},
 		{name: "http authority on loopback is fine", env: env{"AUTH_MODE": "dev", "HOME": "/h", "AUTH_AUTHORITY": "http://127.0.0.1:9999/"}, check: func(t *testing.T, c config) {
-			if c.Authority != "http://127.0.0.1:9999" {
-				t.Errorf("Authority %q", c.Authority)
+			if c.Auth.Authority != "http://127.0.0.1:9999" {
+				t.Errorf("Authority %q", c.Auth.Authority)
 			}
 		}},
 	}
@@ -211,7 +211,7 @@ func TestLoadConfig(t *testing.T) {
 
 func TestCheckCommand(t *testing.T) {
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"handler", "check"}, devTestEnv(t).get, &out, io.Discard); err != nil {
+	if err := run(context.Background(), []string{"handler", "check"}, devTestEnv(t).get, strings.NewReader(""), &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"AUTH_MODE                 dev (AUTH_MODE=dev)", "AUTH_TENANT_ID            " + auth.DevTenantID, "configuration OK"} {
@@ -220,7 +220,7 @@ func TestCheckCommand(t *testing.T) {
 		}
 	}
 	out.Reset()
-	err := run(context.Background(), []string{"handler", "check"}, env{}.get, &out, io.Discard)
+	err := run(context.Background(), []string{"handler", "check"}, env{}.get, strings.NewReader(""), &out, io.Discard)
 	if err == nil || !strings.Contains(out.String(), "AUTH_MODE                 (unset)") {
 		t.Fatalf("check with nothing set: err %v\n%s", err, out.String())
 	}
@@ -249,7 +249,7 @@ func TestTokenCommand(t *testing.T) {
 	e["AUTH_TENANT_ID"] = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 	e["AUTH_AUDIENCES"] = "api://first,api://second"
 	var out bytes.Buffer
-	err := run(context.Background(), []string{"handler", "token", "--name", "Ada Lovelace", "--scope", "user_impersonation", "--scope", "Files.Read,Mail.Read", "--role", "Admin", "--group", "g1"}, e.get, &out, io.Discard)
+	err := run(context.Background(), []string{"handler", "token", "--name", "Ada Lovelace", "--scope", "user_impersonation", "--scope", "Files.Read,Mail.Read", "--role", "Admin", "--group", "g1"}, e.get, strings.NewReader(""), &out, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,7 +286,7 @@ func TestTokenCommand(t *testing.T) {
 	}
 	for _, b := range bad {
 		t.Run(b.name, func(t *testing.T) {
-			err := run(context.Background(), append([]string{"handler", "token"}, b.args...), b.env.get, io.Discard, io.Discard)
+			err := run(context.Background(), append([]string{"handler", "token"}, b.args...), b.env.get, strings.NewReader(""), io.Discard, io.Discard)
 			if err == nil || !strings.Contains(err.Error(), b.want) {
 				t.Fatalf("err = %v, want one mentioning %q", err, b.want)
 			}
@@ -295,15 +295,15 @@ func TestTokenCommand(t *testing.T) {
 }
 
 func TestUnknownCommand(t *testing.T) {
-	err := run(context.Background(), []string{"handler", "frobnicate"}, env{}.get, io.Discard, io.Discard)
+	err := run(context.Background(), []string{"handler", "frobnicate"}, env{}.get, strings.NewReader(""), io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "unknown command") {
 		t.Fatalf("err = %v", err)
 	}
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"handler", "help"}, env{}.get, &out, io.Discard); err != nil || !strings.Contains(out.String(), "usage:") {
+	if err := run(context.Background(), []string{"handler", "help"}, env{}.get, strings.NewReader(""), &out, io.Discard); err != nil || !strings.Contains(out.String(), "usage:") {
 		t.Fatalf("help: %v %q", err, out.String())
 	}
-	if err := run(context.Background(), []string{"handler", "serve", "x"}, env{}.get, io.Discard, io.Discard); err == nil {
+	if err := run(context.Background(), []string{"handler", "serve", "x"}, env{}.get, strings.NewReader(""), io.Discard, io.Discard); err == nil {
 		t.Fatal("serve accepted an argument")
 	}
 	var pe problemsError

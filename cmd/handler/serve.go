@@ -70,16 +70,16 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 // bound is judged, not the name asked for: LISTEN_HOST=localhost is
 // resolved through the hosts file, which may map it to any address.
 func listen(cfg config, listenTCP func(network, address string) (net.Listener, error)) (net.Listener, error) {
-	ln, err := listenTCP("tcp", net.JoinHostPort(cfg.ListenHost, cfg.Port))
+	ln, err := listenTCP("tcp", net.JoinHostPort(cfg.Listen.Host, cfg.Listen.Port))
 	if err != nil {
 		return nil, err
 	}
-	if !cfg.loopbackOnly() {
+	if !cfg.Auth.loopbackOnly() {
 		return ln, nil
 	}
 	if a, ok := ln.Addr().(*net.TCPAddr); !ok || !a.IP.IsLoopback() {
 		ln.Close()
-		return nil, fmt.Errorf("%s mode listens on loopback only, but LISTEN_HOST=%s bound %s: set LISTEN_HOST=127.0.0.1", cfg.Mode, shown(cfg.ListenHost), ln.Addr())
+		return nil, fmt.Errorf("%s mode listens on loopback only, but LISTEN_HOST=%s bound %s: set LISTEN_HOST=127.0.0.1", cfg.Auth.Mode, shown(cfg.Listen.Host), ln.Addr())
 	}
 	return ln, nil
 }
@@ -96,9 +96,9 @@ func serveOn(ctx context.Context, cfg config, ln net.Listener, stdout io.Writer,
 	// The standard JSON handler: a hand-written one measured twice as fast
 	// in-process, but made no difference over HTTP (docs/benchmarks.md), so
 	// it did not earn its place.
-	logger := slog.New(slog.NewJSONHandler(lw, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	logger := slog.New(slog.NewJSONHandler(lw, &slog.HandlerOptions{Level: cfg.Log.Level}))
 
-	authn, err := newAuthenticator(ctx, cfg, logger)
+	authn, err := newAuthenticator(ctx, cfg.Auth, logger)
 	if err != nil {
 		ln.Close()
 		return err
@@ -106,11 +106,11 @@ func serveOn(ctx context.Context, cfg config, ln net.Listener, stdout io.Writer,
 	srv := newHTTPServer(api.NewServer(api.Options{
 		Logger:        logger,
 		Authenticator: authn,
-		Policy:        cfg.policy(),
+		Policy:        cfg.Auth.policy(),
 	}), logger)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	logger.Info("listening", "addr", ln.Addr().String(), "mode", cfg.Mode, "mode_reason", cfg.ModeReason, "version", buildVersion(readBuildInfo()))
+	logger.Info("listening", "addr", ln.Addr().String(), "mode", cfg.Auth.Mode, "mode_reason", cfg.Auth.ModeReason, "version", buildVersion(readBuildInfo()))
 	if ready != nil {
 		ready()
 	}
@@ -165,71 +165,24 @@ func (h httpErrorLog) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// newAuthenticator builds the authenticator the configured mode calls for.
-// Nothing here may wait on the network: the host gives the handler 30
-// seconds to answer its first probe.
-func newAuthenticator(ctx context.Context, cfg config, logger *slog.Logger) (auth.Authenticator, error) {
-	cacheSize := cfg.CacheSize
-	if cacheSize == 0 {
-		cacheSize = -1 // off
+// newAuthenticator builds the authenticator the configured mode calls
+// for, around newVerifier's verifier. Nothing here may wait on the
+// network: the host gives the handler 30 seconds to answer its first
+// probe.
+func newAuthenticator(ctx context.Context, a authConfig, logger *slog.Logger) (auth.Authenticator, error) {
+	var mv modeVerifier
+	if a.Mode != modeEasyAuth || a.EasyAuthVerifyToken {
+		var err error
+		if mv, err = newVerifier(ctx, a, verifierOptions{keys: keysInBackground, cache: true, logger: logger}); err != nil {
+			return nil, err
+		}
 	}
-	switch cfg.Mode {
+	switch a.Mode {
 	case modeDev:
-		key, err := auth.LoadOrCreateDevKey(cfg.DevKeyFile)
-		if err != nil {
-			return nil, err
-		}
-		keys, err := key.KeySet()
-		if err != nil {
-			return nil, err
-		}
-		v, err := auth.NewVerifier(cfg.verifierConfig(auth.SourceDev, cacheSize), keys)
-		if err != nil {
-			return nil, err
-		}
-		logger.Warn("development mode: accepting tokens from the local development issuer only", "tenant", cfg.TenantID, "audiences", cfg.Audiences, "kid", key.KeyID())
-		return auth.Bearer(v), nil
-	case modeJWT:
-		v, err := newEntraVerifier(ctx, cfg, logger, cacheSize)
-		if err != nil {
-			return nil, err
-		}
-		return auth.Bearer(v), nil
+		logger.Warn("development mode: accepting tokens from the local development issuer only", "tenant", a.TenantID, "audiences", a.Audiences, "kid", mv.DevKey.KeyID())
 	case modeEasyAuth:
-		var v *auth.Verifier
-		if cfg.EasyAuthVerifyToken {
-			var err error
-			if v, err = newEntraVerifier(ctx, cfg, logger, cacheSize); err != nil {
-				return nil, err
-			}
-		}
-		logger.Info("easyauth mode: trusting App Service Authentication's principal headers", "gate", cfg.EasyAuthGate, "verify_token", cfg.EasyAuthVerifyToken)
-		return auth.EasyAuth(auth.EasyAuthConfig{TenantID: cfg.TenantID, Audiences: cfg.Audiences, Verifier: v})
+		logger.Info("easyauth mode: trusting App Service Authentication's principal headers", "gate", a.EasyAuthGate, "verify_token", a.EasyAuthVerifyToken)
+		return auth.EasyAuth(auth.EasyAuthConfig{TenantID: a.TenantID, Audiences: a.Audiences, Verifier: mv.Verifier})
 	}
-	return nil, fmt.Errorf("no authenticator for mode %q", cfg.Mode)
-}
-
-// newEntraVerifier returns a verifier of the tenant's Entra ID tokens
-// whose keys load in the background until ctx ends. Until they have
-// loaded, a call with a token waits for them, at most AUTH_KEYS_WAIT, and
-// then gets 503 and Retry-After, never a guess.
-func newEntraVerifier(ctx context.Context, cfg config, logger *slog.Logger, cacheSize int) (*auth.Verifier, error) {
-	keys, err := auth.NewEntraKeys(auth.EntraKeysConfig{
-		Authority:     cfg.Authority,
-		TenantID:      cfg.TenantID,
-		FirstLoadWait: cfg.KeysWait,
-		Logger:        logger,
-	})
-	if err != nil {
-		return nil, err
-	}
-	go keys.Run(ctx)
-	logger.Info("loading signing keys in the background", "metadata", keys.MetadataURLs(), "audiences", cfg.Audiences)
-	return auth.NewVerifier(cfg.verifierConfig(auth.SourceJWT, cacheSize), keys)
-}
-
-// verifierConfig is what the configuration asks of a verifier: the one
-// place serve and explain take it from.
-func (c config) verifierConfig(src auth.Source, cacheSize int) auth.Config {
-	return auth.Config{TenantID: c.TenantID, Audiences: c.Audiences, Source: src, CacheSize: cacheSize}
+	return auth.Bearer(mv.Verifier), nil
 }

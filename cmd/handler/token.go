@@ -90,12 +90,20 @@ func token(args []string, lookup lookupFunc, stdout, stderr io.Writer) error {
 	if *devServer {
 		env = newDevEnv(lookup, "").get
 	}
-	cfg, _ := readConfig(env)
-	if cfg.Platform.InAzure() {
-		return errors.New("token: development tokens are not issued in Azure (" + cfg.Platform.Why() + ")")
+	// Only the key's place is judged from the problems: the rest of the
+	// configuration is the server's concern, not the token's.
+	c, errs := readConfig(env)
+	if c.Platform.InAzure() {
+		return errors.New("token: development tokens are not issued in Azure (" + c.Platform.Why() + ")")
 	}
+	cfg := c.Auth
 	if cfg.TenantID != "" && !auth.IsGUID(cfg.TenantID) {
-		return fmt.Errorf("token: AUTH_TENANT_ID=%q is not a tenant GUID", cfg.TenantID)
+		return fmt.Errorf("token: AUTH_TENANT_ID=%s is not a tenant GUID", shown(cfg.TenantID))
+	}
+	for _, err := range errs {
+		if place := (devKeyPlaceError{}); errors.As(err, &place) {
+			return fmt.Errorf("token: %w", err)
+		}
 	}
 	if cfg.DevKeyFile == "" {
 		return errors.New("token: cannot find a place for the development key: set AUTH_DEV_KEY_FILE")

@@ -23,3 +23,14 @@ func TestTokenExpired(t *testing.T) {
 		t.Errorf("--expired --lifetime: exit %d: %s", code, stderr)
 	}
 }
+
+// TestTokenSaysWhyThereIsNoPlaceForTheKey: a relative HOME or key file is
+// named, not hidden behind "set AUTH_DEV_KEY_FILE".
+func TestTokenSaysWhyThereIsNoPlaceForTheKey(t *testing.T) {
+	for _, e := range []env{{"HOME": "repo"}, {"AUTH_DEV_KEY_FILE": "k.pem"}} {
+		code, out, stderr := runMain(t, e, "token", "--dev")
+		if code != 1 || out != "" || !strings.Contains(stderr, "not an absolute path") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %s", e, code, out, stderr)
+		}
+	}
+}

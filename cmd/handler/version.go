@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"runtime"
@@ -48,7 +49,7 @@ func buildVersion(bi *debug.BuildInfo) string {
 		for _, s := range bi.Settings {
 			switch s.Key {
 			case "vcs.revision":
-				rev = or(s.Value, rev)
+				rev = cmp.Or(s.Value, rev)
 			case "vcs.time":
 				committed = s.Value
 			case "vcs.modified":

@@ -90,10 +90,13 @@ func Cut(s string, n int) string { return cut(s, n, false) }
 // as %q quotes it, with what [Safe] refuses escaped too, so that nothing
 // in it acts and its end is plain; [Ellipsis] follows the closing quote
 // when anything was cut, so that it cannot be taken for part of the value.
-func Quote(s string) string {
+func Quote(s string) string { return quote(s, Max) }
+
+// quote is Quote cutting at n bytes.
+func quote(s string, n int) string {
 	more := ""
-	if len(s) > Max {
-		s, more = s[:boundary(s, Max)], Ellipsis
+	if len(s) > n {
+		s, more = s[:boundary(s, n)], Ellipsis
 	}
 	return `"` + cut(s, math.MaxInt, true) + `"` + more
 }

@@ -271,7 +271,7 @@ func TestTheHandlersKeyLoaderAcceptsIt(t *testing.T) {
 		if err != nil {
 			t.Fatalf("v%s: %v", ver, err)
 		}
-		if !p.HasScope("user_impersonation") {
+		if !slices.Contains(p.Scopes, "user_impersonation") {
 			t.Errorf("v%s: scopes %v", ver, p.Scopes)
 		}
 	}

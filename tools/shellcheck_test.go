@@ -1,4 +1,4 @@
-package e2e
+package tools
 
 import (
 	"bytes"
@@ -70,12 +70,14 @@ func bashShebang(path string) bool {
 }
 
 func TestShellcheck(t *testing.T) {
+	t.Parallel()
 	shellcheck, err := exec.LookPath("shellcheck")
 	if err != nil {
-		// The same convention as the connector tools: a skip for a bare
-		// go test, a failure where the tools are required (make test, CI).
-		if os.Getenv(requireToolsEnv) == "1" {
-			t.Fatalf("shellcheck is not on PATH; %s=1, so this fails instead of skipping (on Debian: apt-get install shellcheck)", requireToolsEnv)
+		// The same convention as actionlint's and the connector tools': a
+		// skip for a bare go test, a failure where the tools are required
+		// (make test, CI).
+		if os.Getenv("ENTRAFUNC_REQUIRE_TOOLS") == "1" {
+			t.Fatal("shellcheck is not on PATH; ENTRAFUNC_REQUIRE_TOOLS=1, so this fails instead of skipping (on Debian: apt-get install shellcheck)")
 		}
 		t.Skip("shellcheck is not on PATH (on Debian: apt-get install shellcheck)")
 	}
@@ -110,6 +112,7 @@ func TestShellcheck(t *testing.T) {
 
 // TestShellScriptsFound: the walk's rules, on a tree made for them.
 func TestShellScriptsFound(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	files := map[string]string{
 		"a.sh":                    "echo a\n",

@@ -1,4 +1,4 @@
-package e2e
+package tools
 
 import (
 	"os"
@@ -11,6 +11,7 @@ import (
 // TestREADMEContents: a newcomer finds deploying near the top, and every
 // link of the contents line leads to a heading of the README.
 func TestREADMEContents(t *testing.T) {
+	t.Parallel()
 	b, err := os.ReadFile(filepath.Join("..", "README.md"))
 	if err != nil {
 		t.Fatal(err)
