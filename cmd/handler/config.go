@@ -111,7 +111,9 @@ func easyAuthGate(getenv func(string) string, p platform) (bool, string) {
 	case bounded.EqualFold(strings.TrimSpace(env), "Development"):
 		return false, "AZURE_FUNCTIONS_ENVIRONMENT=Development: Core Tools (func start) has no Easy Auth, anyone can send the headers"
 	case p.EasyAuthMarker == nil && p.Marker != nil:
-		return false, "WEBSITE_AUTH_ENABLED=true, but " + p.Why() + ", where App Service Authentication does not run: anyone can send the headers"
+		// Kubernetes has no Easy Auth, and CONTAINER_NAME is no proof of
+		// Linux Consumption (which also sets WEBSITE_SITE_NAME).
+		return false, "WEBSITE_AUTH_ENABLED=true, but only " + p.Why() + ", which cannot show that App Service Authentication stands in front: anyone can send the headers"
 	case p.EasyAuthMarker == nil:
 		return false, "WEBSITE_AUTH_ENABLED=true, but " + p.Why() + ": outside Azure nothing strips forged headers"
 	}
