@@ -36,6 +36,7 @@ COPY api ./api
 COPY auth ./auth
 COPY connector ./connector
 COPY internal ./internal
+COPY tasks ./tasks
 
 # Static (no libc to match in the base image), for the host's linux/amd64,
 # with no local paths in the binary. There is no .git in the build context,
@@ -68,6 +69,7 @@ ENV AzureWebJobsScriptRoot=/home/site/wwwroot \
 COPY host.json /home/site/wwwroot/host.json
 COPY Hello /home/site/wwwroot/Hello
 COPY Me /home/site/wwwroot/Me
+COPY Tasks /home/site/wwwroot/Tasks
 
 # The host starts the handler by its path, so it must be executable whatever
 # mode the build left it with.

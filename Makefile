@@ -4,10 +4,18 @@ GO      ?= go
 DEV_PORT ?= 7071
 
 # What the shell exports must not change or break these targets. Every go
-# command runs with the shell's GOFLAGS cleared (a -mod=vendor or -race
+# command runs with the shell's GOFLAGS replaced (a -mod=vendor or -race
 # exported for another project would break the build; settings written with
 # `go env -w` still apply), outside any go.work, in module mode.
-export GOFLAGS :=
+#
+# And every go command builds as the handler ships: static (CGO_ENABLED=0)
+# and -trimpath. The build cache keys on both, so that vet, the tests, the
+# tooling module and make dev, package and build then compile the standard
+# library and the dependencies once, not once for each way (on a cold
+# cache, about a minute of CPU each). -race needs cgo: unit turns it back
+# on for the tests it runs with -race.
+export GOFLAGS := -trimpath
+export CGO_ENABLED := 0
 export GOWORK := off
 export GO111MODULE := on
 # tools/go.mod needs a newer Go than go.mod (BuildKit's parser); auto lets
@@ -44,35 +52,51 @@ dev:
 	$(HOST_ENV) $(BUILD_ENV) $(GO) build $(BUILD_FLAGS) -o $(BIN) ./cmd/handler
 	./$(BIN) dev -port $(DEV_PORT)
 
-# gofmt and vet, then side by side: the unit tests (-race where it finds
-# something), the end-to-end tests of the built binary (after make tools),
-# the tooling module's checks and the bench module's tests. Each package's
-# result, and each e2e test's, prints as it ends; their lines interleave.
-test: check-fmt vet
-	@$(MAKE) --no-print-directory -j4 unit e2e tools-go bench-test
+# gofmt and vet, while make tools installs the validators; then side by
+# side: the tooling module's checks of the repository's other files (the
+# longest: it compiles BuildKit), the unit tests (-race where it finds
+# something), the end-to-end tests of the built binary and the bench
+# module's tests. Each package's result, and each e2e test's, prints as it
+# ends; their lines interleave.
+#
+# go test runs a few of vet's checks itself unless told -vet=off; after
+# make vet (and each module's own vet) has run them all, that is the same
+# work again, on a cold cache most of a minute of CPU. TESTVET is how the
+# targets below get -vet=off when vet has run.
+test:
+	@$(MAKE) --no-print-directory -j4 check-fmt vet tools
+	@$(MAKE) --no-print-directory -j4 TESTVET=-vet=off tools-go unit e2e bench-test
 
 # The quick check while working: gofmt, vet and the unit tests, without
-# the end-to-end tests and without -race (make test runs both).
+# the end-to-end tests, without -race and without Azurite (-short; make
+# test runs them all), and without go test's own few vet checks, which
+# vet has just run.
 check: check-fmt vet
-	$(HOST_ENV) $(GO) test -count=1 $(unit_pkgs)
+	$(HOST_ENV) $(GO) test -vet=off -short -count=1 $(unit_pkgs)
 
-# The build, CI and documentation files (Dockerfile, .dockerignore,
-# .github/workflows, the shell scripts, the README's contents line, every
-# citation of a Markdown file), checked by the tooling module in tools/:
-# BuildKit's Dockerfile parser, actionlint and shellcheck. A module of its
-# own keeps its dependencies out of go.mod, and ./... never reaches it.
-# ENTRAFUNC_REQUIRE_TOOLS=1 makes a missing shellcheck fail instead of
-# leaving scripts unchecked. Its tests include tools/cmd/progress, which
-# make e2e pipes go test into.
-tools-go:
-	cd tools && $(HOST_ENV) $(GO) vet ./... && $(HOST_ENV) ENTRAFUNC_REQUIRE_TOOLS=1 $(GO) test -count=1 ./...
+# The repository's files other than the running handler, checked by the
+# tooling module in tools/: the Dockerfile with BuildKit, the workflows
+# with actionlint, the shell scripts with ShellCheck and the docs' shell
+# examples with bash -n; the function app's files against the route table
+# and the zip make package builds; deploy/provision.sh (dry runs, and runs
+# against a fake az) and docs/deploy.md; the connector validators, and the
+# generated connector through them; the README's contents line and every
+# citation of a Markdown file. A module of its own keeps its dependencies
+# out of go.mod, and ./... never reaches it. ENTRAFUNC_REQUIRE_TOOLS=1
+# makes a missing shellcheck or validator fail instead of skipping. Its
+# tests include tools/cmd/progress, which make e2e pipes go test into.
+# The tests run before vet: go test builds tools/dockerfile (BuildKit,
+# most of what the module compiles) while the other checks already run,
+# and vet then finds everything compiled.
+tools-go: tools
+	cd tools && $(HOST_ENV) ENTRAFUNC_REQUIRE_TOOLS=1 $(GO) test -vet=off -count=1 ./... && $(HOST_ENV) $(GO) vet ./...
 
-# The connector validators the e2e tests run (newman, swagger-cli, Spectral,
-# ajv), at the versions tools/package-lock.json pins. npm ci runs only when
-# the lockfile or package.json is newer than the stamp it leaves in
-# node_modules, so a warm make test does not touch the network. Install
-# scripts are skipped: none of the tools needs one (the only one is an
-# install-analytics ping).
+# The connector validators (newman, swagger-cli, Spectral, ajv) that the
+# tooling module's tests and e2e (newman) run, at the versions
+# tools/package-lock.json pins. npm ci runs only when the lockfile or
+# package.json is newer than the stamp it leaves in node_modules, so a
+# warm make test does not touch the network. Install scripts are skipped:
+# none of the tools needs one (the only one is an install-analytics ping).
 TOOLS_STAMP := tools/node_modules/.entrafunc-stamp
 tools: $(TOOLS_STAMP)
 
@@ -104,10 +128,12 @@ unit_pkgs = $(filter-out $(MODULE)/e2e,$(shell $(HOST_ENV) $(GO) list -e ./...))
 race_pkgs = $(filter-out $(addprefix $(MODULE)/,$(NORACE)),$(unit_pkgs))
 
 # The unit tests, -race where it finds something; -race needs cgo, and so
-# a C compiler.
-unit:
-	$(HOST_ENV) CGO_ENABLED=1 $(GO) test -race -count=1 $(race_pkgs)
-	$(HOST_ENV) $(GO) test -count=1 $(filter-out $(race_pkgs),$(unit_pkgs))
+# a C compiler. The Table storage store's tests run against Azurite, which
+# make tools installs: here a missing Azurite fails them (make check, which
+# does not install it, lets them skip).
+unit: tools
+	$(HOST_ENV) CGO_ENABLED=1 ENTRAFUNC_REQUIRE_TOOLS=1 $(GO) test $(TESTVET) -race -count=1 $(race_pkgs)
+	$(HOST_ENV) ENTRAFUNC_REQUIRE_TOOLS=1 $(GO) test $(TESTVET) -count=1 $(filter-out $(race_pkgs),$(unit_pkgs))
 
 # The end-to-end tests: e2e builds the handler once and drives it as the
 # Functions host does, E2E_PARALLEL tests at a time, each with its own
@@ -118,7 +144,7 @@ unit:
 # bare go test still skips).
 E2E_PARALLEL ?= 8
 e2e: tools
-	$(HOST_ENV) ENTRAFUNC_REQUIRE_TOOLS=1 $(GO) test -count=1 -json -parallel $(E2E_PARALLEL) ./e2e | (cd tools && $(HOST_ENV) $(GO) run ./cmd/progress)
+	$(HOST_ENV) ENTRAFUNC_REQUIRE_TOOLS=1 $(GO) test $(TESTVET) -count=1 -json -parallel $(E2E_PARALLEL) ./e2e | (cd tools && $(HOST_ENV) $(GO) run ./cmd/progress)
 
 # Short fuzzing runs of every decoder of untrusted input.
 FUZZTIME ?= 20s
@@ -132,7 +158,12 @@ fuzz:
 	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzHelloQuery$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./api
 	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzBearerToken$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./auth
 	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzTokenHeader$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./auth
-	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzExplain$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./auth
+	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzTrace$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./auth
+	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzExplain$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/explain
+	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzTaskBody$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./api
+	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzTaskQuery$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./api
+	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzPageToken$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./tasks
+	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzParseDate$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./tasks
 	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzEachMember$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./auth
 	$(HOST_ENV) $(GO) test -run '^$$' -fuzz '^FuzzEscape$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/bounded
 
@@ -146,12 +177,14 @@ soak:
 # The authenticated Hello over HTTP on loopback, in one run: a bare net/http
 # ceiling, this handler (verified-token cache on and off), a Go peer (chi +
 # golang-jwt + keyfunc) and a Node.js peer (express + jose); closed and open
-# loop, cold start, RSS, in interleaved rounds with medians. Writes
+# loop, cold start, RSS, in interleaved rounds with medians. In the same
+# rounds, the handler's GET /api/tasks (20 tasks) and POST /api/tasks on the
+# embedded store, with their ratios to authenticated Hello. Writes
 # benchmarks.md, benchmarks.svg and results.json to bench/out/, which git
 # ignores, so that a try run (ROUNDS=1 make bench) leaves the tracked docs
 # alone. bench/ is a module of its own (vegeta and gonum/plot stay out of
 # go.mod); the tool runs npm ci in bench/node when needed. Settings: ROUNDS,
-# DURATION, OPEN_DURATION, CONNS, RATE, COLD_STARTS, HANDLER_TAGS.
+# DURATION, OPEN_DURATION, CONNS, RATE, POST_RATE, COLD_STARTS, HANDLER_TAGS.
 bench:
 	cd bench && $(HOST_ENV) $(GO) run ./cmd/bench
 
@@ -172,7 +205,7 @@ bench-go:
 
 # The bench module's own vet and tests, without its end-to-end smoke run.
 bench-test:
-	cd bench && $(HOST_ENV) $(GO) vet ./... && $(HOST_ENV) $(GO) test -short -count=1 ./...
+	cd bench && $(HOST_ENV) $(GO) vet ./... && $(HOST_ENV) $(GO) test -vet=off -short -count=1 ./...
 
 # The zip that `func azure functionapp publish` deploys, to check it and
 # for other ways to deploy: the handler built for the Functions host

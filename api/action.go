@@ -10,12 +10,15 @@ import (
 
 // Action is how a route appears in the custom connector: the operation
 // that the connector generator (package connector) writes for it, and the
-// call its Postman collection makes. Every route has one; a route without
-// it fails TestRoutesHaveActions.
+// call its Postman collection makes. Every route has at least one; a route
+// without one fails TestRoutesHaveActions.
 type Action struct {
 	// Method is the method the connector calls: one of the route's
-	// Methods. A route serving several methods is still one action.
+	// Methods. A method the connector does not need has no action.
 	Method string
+	// Path is the path the action calls, one of the route's Paths; empty
+	// means the first.
+	Path string
 	// OperationID names the operation: PascalCase, unique.
 	OperationID string
 	// Summary is the action's name in Power Automate and Power Apps:
@@ -26,6 +29,9 @@ type Action struct {
 	Description string
 	// Visibility is x-ms-visibility: where the action is shown.
 	Visibility Visibility
+	// Params are the action's path, query and header parameters, in the
+	// order makers see them. Every {name} in Path has one.
+	Params []Param
 	// Body is the JSON object the action sends, or nil for none.
 	Body *Object
 	// Response is what a successful call returns.
@@ -35,6 +41,28 @@ type Action struct {
 	Errors []int
 	// Example is a call that the generated collection makes and checks.
 	Example Example
+}
+
+// Param is a path, query or header parameter of an action. Its Field
+// says what makers see: Title (x-ms-summary), Description, Visibility,
+// Required (always, for a path parameter) and Type.
+type Param struct {
+	Field
+	// In is where it goes: path, query or header.
+	In string
+	// Values, when set, lists the parameter's values from another action
+	// (x-ms-dynamic-values): a maker picks a task by its title.
+	Values *DynamicValues
+}
+
+// DynamicValues names the action that lists a parameter's values, and
+// which member of each item is the value and which its title.
+type DynamicValues struct {
+	OperationID string
+	// Collection is the member of the answer that holds the items.
+	Collection string
+	Value      string
+	Title      string
 }
 
 // Visibility is where Power Platform shows an action, parameter or
@@ -60,26 +88,40 @@ type Object struct {
 type Field struct {
 	// Name is the JSON member name.
 	Name string
-	// Type is the JSON Schema type: string, boolean, integer or array.
+	// Type is the JSON Schema type: string, boolean, integer, number,
+	// array or object. A parameter or a header is none of the last two
+	// (a parameter may be an array of the others).
 	Type string
 	// Items is the element type when Type is array.
 	Items string
+	// Object describes the members when Type is object, or the elements
+	// when Items is object.
+	Object *Object
 	// Enum lists the values a string takes, when it is closed.
 	Enum []string
 	// Title is the name makers see (x-ms-summary), in Title Case.
 	Title string
 	// Description is one sentence, ending with a period.
 	Description string
-	// Visibility is x-ms-visibility; empty leaves it out.
+	// Visibility is x-ms-visibility; empty leaves it out, except on a
+	// Param, which must have one (and not internal when Required: an
+	// internal parameter needs a default, which Param cannot give).
 	Visibility Visibility
 	// Required says the member is always present.
 	Required bool
 }
 
-// Response is an action's successful answer: plain text (Text set) or a
-// JSON object (Object set).
+// Response is an action's successful answer: plain text (Text set), a
+// JSON object (Object set), or no content (neither, with status 204).
 type Response struct {
+	// Status is the success status: 200 when zero.
+	Status      int
 	Description string
+	// Headers are response headers a client may use, such as ETag.
+	Headers []Field
+	// NextLink names the member that links to the next page when the
+	// Object is one page of a list (x-ms-pageable).
+	NextLink string
 	// ContentType is the media type of the body, without parameters.
 	ContentType string
 	// Text names a text/plain body: its Title and Description.
@@ -96,11 +138,15 @@ type Example struct {
 	Text string
 }
 
-// Actions lists the routes' connector actions in route order.
+// Actions lists the routes' connector actions in route order, each with
+// its Path filled in.
 func Actions(routes []Route) []Action {
-	out := make([]Action, 0, len(routes))
+	var out []Action
 	for _, rt := range routes {
-		out = append(out, rt.Action)
+		for _, a := range rt.Actions {
+			a.Path = rt.PathOf(a)
+			out = append(out, a)
+		}
 	}
 	return out
 }
@@ -174,8 +220,14 @@ func ErrorDescription(status int) string {
 		return "The caller is authenticated but not allowed: a missing scope or role, or a setting that does not list them."
 	case http.StatusRequestEntityTooLarge:
 		return "The request body is larger than the API accepts."
+	case http.StatusNotFound:
+		return "No such task for the caller: it does not exist, or it is another user's."
+	case http.StatusPreconditionFailed:
+		return "The task changed since the ETag that If-Match names; get it again and retry."
+	case http.StatusUnsupportedMediaType:
+		return "The request body is not JSON (application/json, or application/merge-patch+json for an update)."
 	case http.StatusServiceUnavailable:
-		return "The API could not load its signing keys yet; retry after the Retry-After seconds."
+		return "The API could not load its signing keys yet, or its data store did not answer; retry after the Retry-After seconds."
 	}
 	return ""
 }

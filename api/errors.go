@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/entrafunc/entrafunc/auth"
+	"github.com/entrafunc/entrafunc/tasks"
 )
 
 // Errors this package detects in requests. Each matches with errors.Is.
@@ -65,7 +66,7 @@ func writeDevError(w http.ResponseWriter, r *http.Request, err error) {
 
 // writeProblem is writeError with hint appended to a 401's detail.
 func writeProblem(w http.ResponseWriter, r *http.Request, err error, hint string) {
-	e := entryOf(w)
+	e := entryOf(r)
 	if e != nil {
 		e.err = err
 		if p, ok := auth.FromContext(r.Context()); ok {
@@ -106,6 +107,8 @@ func respond(err error, method string, h http.Header) problem {
 	var ie *inputError
 	var re *auth.RequestError
 	var pe *auth.PolicyError
+	var te *tasks.InvalidError
+	var me *mediaTypeError
 	switch {
 	case errors.Is(err, auth.ErrNoCredentials):
 		h.Set("WWW-Authenticate", challenge())
@@ -136,6 +139,23 @@ func respond(err error, method string, h http.Header) problem {
 		pb.Status, pb.Detail = http.StatusNotFound, "There is no function at this path."
 	case errors.Is(err, ErrMethodNotAllowed):
 		pb.Status, pb.Detail = http.StatusMethodNotAllowed, "This function does not accept the method "+method+"."
+	case errors.As(err, &me):
+		pb.Status, pb.Detail = http.StatusUnsupportedMediaType, "The Content-Type must be "+me.want+"."
+	case errors.As(err, &te):
+		// Field and Reason name the rule, never the value: safe to show.
+		pb.Status, pb.Detail = http.StatusBadRequest, "The "+te.Field+" is not valid: it "+te.Reason+"."
+	case errors.Is(err, tasks.ErrNotFound):
+		// One answer for a task that does not exist and another user's:
+		// nothing here may tell them apart.
+		pb.Status, pb.Code, pb.Detail = http.StatusNotFound, "not_found", "There is no task with this id."
+	case errors.Is(err, tasks.ErrConflict):
+		pb.Status, pb.Code, pb.Detail = http.StatusPreconditionFailed, "precondition_failed", "The task has changed since the ETag that If-Match names: get it again, then retry with its new ETag."
+	case errors.Is(err, tasks.ErrBadCaller):
+		pb.Status, pb.Code, pb.Detail = http.StatusForbidden, "forbidden", "The caller's tenant ID or object ID is not a GUID, so it cannot own tasks."
+	case errors.Is(err, tasks.ErrUnavailable):
+		h.Set("Retry-After", retryAfter(err))
+		pb.Status, pb.Code = http.StatusServiceUnavailable, "store_unavailable"
+		pb.Detail = "The task store is not answering. Retry after the Retry-After seconds."
 	default:
 		pb.Status, pb.Detail = http.StatusInternalServerError, "Internal error."
 	}

@@ -54,6 +54,7 @@ type invocationHTTPRequest struct {
 	Method  string
 	Query   json.RawMessage
 	Headers map[string][]string
+	Params  json.RawMessage
 	Body    json.RawMessage
 }
 
@@ -83,7 +84,7 @@ func handleInvoke(rt Route, fn http.Handler, maxEnvelope int64) http.Handler {
 			writeError(w, r, badBody("this is the host's invocation endpoint, and the request carries the client header "+h))
 			return
 		}
-		rec := newResponseRecorder(entryOf(w))
+		rec := newResponseRecorder(entryOf(r))
 		inner, err := readInvocation(w, r, maxEnvelope)
 		switch {
 		case errors.Is(err, ErrBodyTooLarge):
@@ -262,7 +263,29 @@ func readInvocation(w http.ResponseWriter, r *http.Request, max int64) (*http.Re
 		inner.Host = h
 	}
 	inner.RemoteAddr = r.RemoteAddr
+	params, err := paramsObject(in.Params)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range params {
+		inner.SetPathValue(k, v)
+	}
 	return inner, nil
+}
+
+// paramsObject reads Data.req.Params: the route's values as the host
+// matched them against function.json's route template, an object of
+// strings ({} when the route has none). They become the inner request's
+// path values, as the router sets them on a forwarded request.
+func paramsObject(raw json.RawMessage) (map[string]string, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	var m map[string]string
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, badBody("Data.req.Params is not an object of strings")
+	}
+	return m, nil
 }
 
 // queryObject reads Data.req.Query: an object of strings (or, as the

@@ -15,6 +15,7 @@ import (
 
 	"github.com/entrafunc/entrafunc/auth"
 	"github.com/entrafunc/entrafunc/internal/bounded"
+	"github.com/entrafunc/entrafunc/tasks"
 	"github.com/go-chi/chi/v5"
 )
 
@@ -29,24 +30,6 @@ type entry struct {
 	principal *auth.Principal
 	err       error
 	resStatus int // the function's status inside an invocation payload
-}
-
-// entryOf finds the log entry of the request that w answers. The entry
-// travels with the response writer rather than in the request context,
-// which would cost a copy of the request on the hot path.
-func entryOf(w http.ResponseWriter) *entry {
-	for {
-		switch x := w.(type) {
-		case *statusWriter:
-			return &x.e
-		case *responseRecorder:
-			return x.e
-		case interface{ Unwrap() http.ResponseWriter }:
-			w = x.Unwrap()
-		default:
-			return nil
-		}
-	}
 }
 
 // statusWriter remembers the status a handler wrote, and carries the
@@ -91,7 +74,7 @@ func logRequests(logger *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			sw := &statusWriter{ResponseWriter: w, e: entry{id: prefix + strconv.FormatUint(seq.Add(1), 10)}}
+			sw, r := track(w, r, prefix+strconv.FormatUint(seq.Add(1), 10))
 			e := &sw.e
 			next.ServeHTTP(sw, r)
 			end := time.Now()
@@ -118,7 +101,7 @@ func logRequests(logger *slog.Logger) func(http.Handler) http.Handler {
 				attrs = append(attrs, slog.String("oid", bounded.String(p.ObjectID)), slog.String("tid", bounded.String(p.TenantID)), slog.String("source", bounded.String(string(p.Source))))
 			}
 			if e.err != nil {
-				if reason := auth.Reason(e.err); reason != "" {
+				if reason := reasonOf(e.err); reason != "" {
 					attrs = append(attrs, slog.String("reason", bounded.String(reason)))
 				}
 				// Every client value in an error is bounded where the
@@ -139,6 +122,19 @@ func logRequests(logger *slog.Logger) func(http.Handler) http.Handler {
 			}
 		})
 	}
+}
+
+// reasonOf is the word the log line gives for err: auth's, or the task
+// store's reason for not answering.
+func reasonOf(err error) string {
+	if r := auth.Reason(err); r != "" {
+		return r
+	}
+	var ue *tasks.UnavailableError
+	if errors.As(err, &ue) {
+		return ue.Reason
+	}
+	return ""
 }
 
 // maxLoggedPath bounds what a log line repeats of the request: no route is
@@ -197,7 +193,7 @@ func responseHeaders(next http.Handler) http.Handler {
 // noteCaller records the authenticated caller on the request's log line.
 func noteCaller(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if e := entryOf(w); e != nil {
+		if e := entryOf(r); e != nil {
 			e.principal, _ = auth.FromContext(r.Context())
 		}
 		next.ServeHTTP(w, r)
@@ -228,17 +224,21 @@ func recoverPanics(logger *slog.Logger) func(http.Handler) http.Handler {
 	}
 }
 
-// matchCase routes on the lower-cased, decoded path: the host matches
-// function routes case-insensitively, in ASCII only (see routeKey), and
-// forwards the client's casing.
-// It tells chi the path to route on rather than copying the request.
-func matchCase(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if rctx := chi.RouteContext(r.Context()); rctx != nil {
-			rctx.RoutePath = routeKey(r.URL.Path)
-		}
-		next.ServeHTTP(w, r)
-	})
+// matchCase routes on the decoded path with its literal segments (the
+// route prefix and the function's route) lower-cased: the host matches
+// them case-insensitively, in ASCII only (see routeKey), and forwards the
+// client's casing. A route's parameters keep theirs: an id is the
+// client's to spell. It tells chi the path to route on rather than
+// copying the request.
+func matchCase(literals map[string]bool) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if rctx := chi.RouteContext(r.Context()); rctx != nil {
+				rctx.RoutePath = foldPath(literals, r.URL.Path)
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
 }
 
 // limitBody refuses bodies over max bytes: at once when Content-Length

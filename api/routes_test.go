@@ -1,11 +1,15 @@
 package api
 
 import (
+	"cmp"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/entrafunc/entrafunc/tasks"
+	"github.com/entrafunc/entrafunc/tasks/taskstest"
 )
 
 func TestRoutes(t *testing.T) {
@@ -34,7 +38,7 @@ func TestRoutes(t *testing.T) {
 			if rt.Handler == nil {
 				t.Errorf("no Handler")
 			}
-			if got, want := rt.Path(), "/api/"+rt.Function; got != want {
+			if got, want := rt.Path(), "/api/"+cmp.Or(strings.TrimSuffix(rt.Template, "/{id?}"), rt.Function); got != want {
 				t.Errorf("Path() = %q, want %q", got, want)
 			}
 			key := strings.ToLower(rt.Path())
@@ -63,15 +67,29 @@ func TestRoutesDeclaresTheFunctions(t *testing.T) {
 }
 
 func TestRoutesAreServed(t *testing.T) {
-	// Every declared function and method answers through NewServer, at its
-	// Path() and in any case; every other method gets 405 naming them.
-	f := newFixture(t, nil)
+	// Every declared function and method answers through NewServer, at
+	// its paths and in any case of their literals: a route without a
+	// template with 200, a resource route from its own handler (not the
+	// router's 404 or 405; TestActionExamplesHold checks its answers).
+	// Every other method gets 405 naming the route's methods.
+	f := newFixture(t, func(o *Options) { o.Tasks = tasks.NewService(taskstest.NewMemory(), tasks.Options{}) })
 	for _, rt := range Routes() {
-		for _, path := range []string{rt.Path(), strings.ToLower(rt.Path()), strings.ToUpper(rt.Path())} {
+		var paths []string
+		for _, p := range rt.Paths() {
+			lit, param, _ := strings.Cut(p, "{id}")
+			if strings.Contains(p, "{id}") {
+				param = "Some-Id"
+			}
+			paths = append(paths, lit+param, strings.ToLower(lit)+param, strings.ToUpper(lit)+param)
+		}
+		for _, path := range paths {
 			for _, m := range rt.Methods {
-				w := f.do(t, req{method: m, target: path, token: goodToken})
-				if w.Code != http.StatusOK {
+				w := f.do(t, req{method: m, target: path, token: goodToken, ctype: "application/json", body: strings.NewReader(`{"title":"x"}`)})
+				switch {
+				case rt.Template == "" && w.Code != http.StatusOK:
 					t.Errorf("%s %s = %d, want 200; body %s", m, path, w.Code, w.Body.String())
+				case strings.Contains(w.Body.String(), "There is no function"):
+					t.Errorf("%s %s = %d from the router: %s", m, path, w.Code, w.Body.String())
 				}
 			}
 			for _, m := range []string{http.MethodPut, http.MethodDelete, http.MethodPatch} {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/entrafunc/entrafunc/auth"
+	"github.com/entrafunc/entrafunc/tasks"
 	"github.com/go-chi/chi/v5"
 )
 
@@ -25,6 +26,13 @@ type Options struct {
 	Routes []Route
 	// MaxBodyBytes bounds request bodies. Default: [DefaultMaxBodyBytes].
 	MaxBodyBytes int64
+	// Tasks serves the Tasks function; nil answers its calls with 503.
+	Tasks *tasks.Service
+	// BaseURL is the app's public address for absolute links, such as a
+	// list's next page: https:// and WEBSITE_HOSTNAME on Azure. Never
+	// derive it from a request's Host, which the client chooses. ""
+	// makes links relative to the API's root.
+	BaseURL string
 }
 
 // NewServer returns the handler's HTTP surface: GET / for the host's
@@ -38,36 +46,42 @@ func NewServer(o Options) http.Handler {
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = DefaultMaxBodyBytes
 	}
-	deps := Deps{Logger: o.Logger}
+	deps := Deps{Logger: o.Logger, Tasks: o.Tasks, BaseURL: o.BaseURL}
 
 	r := chi.NewRouter()
-	r.Use(responseHeaders, logRequests(o.Logger), recoverPanics(o.Logger), matchCase)
+	literals := literalPrefixes(o.Routes)
+	r.Use(responseHeaders, logRequests(o.Logger), recoverPanics(o.Logger), matchCase(literals))
 
 	// A dev-mode server's refusals point at handler explain.
 	onAuthError := writeError
 	if auth.SourceOf(o.Authenticator) == auth.SourceDev {
 		onAuthError = writeDevError
 	}
-	allowed := make(map[string]string, len(o.Routes))
+	var patterns []allowed
 	for _, rt := range o.Routes {
-		path := routeKey(rt.Path())
-		allowed[path] = allowHeader(rt.Methods)
+		policy := o.Policy.Require(rt.Scopes, rt.Roles)
+		policy.AppRoles = rt.AppRoles
 		h := limitBody(o.MaxBodyBytes)(
-			auth.Middleware(o.Authenticator, o.Policy.Require(rt.Scopes, rt.Roles), onAuthError)(
+			auth.Middleware(o.Authenticator, policy, onAuthError)(
 				noteCaller(rt.Handler(deps))))
-		for _, m := range rt.Methods {
-			r.Method(m, path, h)
+		for _, path := range rt.Paths() {
+			pattern := foldLiterals(path)
+			patterns = append(patterns, allowed{pattern, allowHeader(rt.Methods)})
+			for _, m := range rt.Methods {
+				r.Method(m, pattern, h)
+			}
 		}
 		// The same function through the host's invocation payload. The
-		// envelope holds the body JSON-escaped, plus the headers.
+		// envelope holds the body JSON-escaped, plus the headers and the
+		// route's values.
 		invokePath := routeKey("/" + rt.Function)
-		allowed[invokePath] = http.MethodPost
+		patterns = append(patterns, allowed{invokePath, http.MethodPost})
 		r.Method(http.MethodPost, invokePath, handleInvoke(rt, h, 8*o.MaxBodyBytes+64<<10))
 	}
 	r.Get("/", handleReady())
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { writeError(w, r, ErrNotFound) })
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		if a, ok := allowed[routeKey(r.URL.Path)]; ok {
+		if a := allowFor(patterns, foldPath(literals, r.URL.Path)); a != "" {
 			w.Header().Set("Allow", a)
 		} else if r.URL.Path == "/" {
 			w.Header().Set("Allow", http.MethodGet)

@@ -14,7 +14,7 @@ import (
 
 // TestTokenSizeServerAgreesWithExplain: at auth.MaxTokenBytes and one byte
 // either side, the server answers a forwarded request and an invocation
-// payload as Explain (handler explain's judge) says it will, with any
+// payload as auth's Trace (handler explain's judge) says it will, with any
 // casing of the scheme and any spaces around the token. Before, the
 // server bounded the whole header, "Bearer " included, and answered 400
 // to tokens of 16378 to 16384 bytes that explain accepted.
@@ -49,13 +49,14 @@ func TestTokenSizeServerAgreesWithExplain(t *testing.T) {
 	}
 	for _, n := range []int{auth.MaxTokenBytes - len("Bearer ") + 1, auth.MaxTokenBytes - 1, auth.MaxTokenBytes, auth.MaxTokenBytes + 1} {
 		tok := ofLength(n)
-		e := v.Explain(context.Background(), tok, auth.ExplainOptions{Policy: auth.Policy{RequiredScopes: []string{requiredScope}}, CheckSignature: true})
+		tr := v.Trace(context.Background(), tok, auth.TraceOptions{Policy: auth.Policy{RequiredScopes: []string{requiredScope}}, CheckSignature: true})
+		accepted, reason := tr.Err == nil, auth.Reason(tr.Err)
 		wantStatus := http.StatusOK
-		if !e.Accepted {
-			wantStatus, _ = Refusal(e.Err)
+		if !accepted {
+			wantStatus, _ = Refusal(tr.Err)
 		}
-		if (n <= auth.MaxTokenBytes) != e.Accepted {
-			t.Fatalf("Explain: a %d-byte token accepted %v (reason %q)", n, e.Accepted, e.Reason)
+		if (n <= auth.MaxTokenBytes) != accepted {
+			t.Fatalf("Explain: a %d-byte token accepted %v (reason %q)", n, accepted, reason)
 		}
 		for _, form := range forms {
 			header := form.prefix + tok + form.suffix
@@ -63,16 +64,16 @@ func TestTokenSizeServerAgreesWithExplain(t *testing.T) {
 				f := newFixture(t, func(o *Options) { o.Authenticator = auth.Bearer(v) })
 				w := f.do(t, req{method: http.MethodGet, target: "/api/Me", headers: http.Header{"Authorization": {header}}})
 				if w.Code != wantStatus {
-					t.Errorf("forwarded, %d-byte token: %d, Explain says %d (%s): %s", n, w.Code, wantStatus, e.Reason, w.Body.String())
+					t.Errorf("forwarded, %d-byte token: %d, Explain says %d (%s): %s", n, w.Code, wantStatus, reason, w.Body.String())
 				}
-				if line := f.requestLine(t); line["reason"] != nil && line["reason"] != e.Reason {
-					t.Errorf("forwarded: logged reason %v, Explain says %q", line["reason"], e.Reason)
+				if line := f.requestLine(t); line["reason"] != nil && line["reason"] != reason {
+					t.Errorf("forwarded: logged reason %v, Explain says %q", line["reason"], reason)
 				}
 				f.logs.Reset()
 				p := hostPayload(t, "GET", "http://localhost:7071/api/Me", map[string][]string{"Authorization": {header}}, nil, nil)
 				status, _, body := invoke(t, f, "/Me", p)
 				if status != strconv.Itoa(wantStatus) {
-					t.Errorf("invocation, %d-byte token: %s, Explain says %d (%s): %s", n, status, wantStatus, e.Reason, body)
+					t.Errorf("invocation, %d-byte token: %s, Explain says %d (%s): %s", n, status, wantStatus, reason, body)
 				}
 			})
 		}

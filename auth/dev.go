@@ -197,6 +197,10 @@ type DevToken struct {
 	ClientAppID string        // default DevClientAppID
 	Lifetime    time.Duration // default 1 hour
 	Now         time.Time     // default time.Now()
+	// AppOnly mints what an app gets with client credentials, such as a
+	// Power Platform service-principal connection: idtyp app, no scp, no
+	// user names; ObjectID is the service principal's.
+	AppOnly bool
 }
 
 // Mint signs a v2.0 access token with the claims Entra ID puts in a
@@ -248,6 +252,13 @@ func (k *DevKey) Mint(t DevToken) (string, error) {
 		"tid":                t.TenantID,
 		"uti":                b64(uti),
 		"ver":                "2.0",
+	}
+	if t.AppOnly {
+		delete(c, "scp")
+		delete(c, "name")
+		delete(c, "preferred_username")
+		c["idtyp"] = "app"
+		c["sub"] = t.ObjectID
 	}
 	if len(t.Roles) > 0 {
 		c["roles"] = t.Roles

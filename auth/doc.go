@@ -33,14 +33,19 @@
 // apps, users and groups. A refusal is a [*PolicyError] that names the
 // setting that refused.
 //
-// # Explain
+// # Trace
 //
-// [Verifier.Explain] judges a token as a request would, one check at a
-// time with the same functions, and says for each failure the reason
-// word, both values, and the cause and fix of the reason table. It can
-// leave the signature unchecked, looking no key up; the verdict is then
-// the server's for a good signature, marked conditional. `handler
-// explain` prints it.
+// The server's judgement of a bearer token is one ordered list of steps:
+// the token's syntax ([BearerToken]), then Verify's (the keys, the size,
+// the segments, the header, the claims, the signature, the lifetime, the
+// audience, the issuer, the tenant, the version, the oid), then the
+// policy's rules. [Verifier.Verify] stops at the first failure;
+// [Verifier.Trace] runs every step that can run, as go/types' checker
+// reports every error given a Config.Error, and records each step's
+// result, the token's value, the configuration's and the error. It can
+// leave the signature unchecked, looking no key up; its verdict is then
+// the server's for a good signature. `handler explain` (internal/explain)
+// turns a trace into advice.
 //
 // # Errors
 //
@@ -49,8 +54,9 @@
 // [ErrUnavailable] with errors.Is. The detail (a [*TokenError]'s Reason, a
 // [*PolicyError]'s Rule) is for the log; what the client is told is the HTTP
 // layer's choice and never includes token contents. The reason and rule
-// words live in one table (reasons.go), with the cause and fix of each:
-// docs/troubleshooting.md is generated from it and Explain quotes it.
+// words are one list (reasons.go); internal/explain's reason table gives
+// the cause and fix of each, and docs/troubleshooting.md is generated from
+// it.
 //
 // # Logging
 //

@@ -1,20 +1,15 @@
 package auth
 
-import "slices"
-
-// config returns the verifier's effective configuration, defaults filled
-// in. Changing it changes nothing.
-func (v *Verifier) config() Config {
-	c := v.cfg
-	c.Audiences, c.Issuers = slices.Clone(c.Audiences), slices.Clone(v.issuers())
-	return c
-}
-
-// Explained reports whether the reason table explains word: the external
-// tests hold every refusal they see to it.
+// Explained reports whether word is one of reasons.go's words, which
+// internal/explain's reason table explains (its tests hold the two to each
+// other): the external tests hold every refusal they see to it.
 func Explained(word string) bool {
-	for _, d := range reasonTable {
-		if d.word == word {
+	words, err := reasonWords()
+	if err != nil {
+		panic(err)
+	}
+	for _, w := range words {
+		if w == word {
 			return true
 		}
 	}

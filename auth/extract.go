@@ -21,10 +21,10 @@ import (
 // came from: the Authorization header of a forwarded request or of an
 // invocation payload, Easy Auth's X-MS-TOKEN-AAD-ACCESS-TOKEN, or handler
 // explain's argument. [Verifier.Verify] applies it before any decoding,
-// and [Verifier.Explain] through the same function, so that a token is
-// judged alike however it was sent or pasted: a bound on the header would
-// count "Bearer " and the spaces, and refuse at the server a token that
-// explain accepts.
+// and [Verifier.Trace] in the same step, so that a token is judged alike
+// however it was sent or pasted: a bound on the header would count
+// "Bearer " and the spaces, and refuse at the server a token that explain
+// accepts.
 const MaxTokenBytes = 16 << 10
 
 // maxFormBytes bounds the form body read to look for a smuggled token.
@@ -72,7 +72,7 @@ func BearerToken(r *http.Request) (string, error) {
 }
 
 // errNotToken68 is a bearer token with a character no token has: one
-// value, so that Explain gives the server's answer.
+// value, so that a trace gives the server's answer.
 var errNotToken68 = &RequestError{Description: "malformed bearer token"}
 
 // checkNoOtherTokens refuses access_token in the query string or in a form

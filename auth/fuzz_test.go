@@ -194,11 +194,12 @@ func checkVerifyResult(t *testing.T, raw string, p *Principal, err error) {
 	}
 }
 
-// FuzzExplain signs arbitrary headers and payloads with the trusted key
-// and explains them, with the signature checked and without: Explain must
-// never panic, must agree with Verify, and must never repeat the
+// FuzzTrace signs arbitrary headers and payloads with the trusted key
+// and traces them, with the signature checked and without: Trace must
+// never panic, must give Verify's answer when it checks the signature,
+// must answer with its first failed step, and must never repeat the
 // signature.
-func FuzzExplain(f *testing.F) {
+func FuzzTrace(f *testing.F) {
 	trusted, _ := testKeys(f)
 	v := newTestVerifier(f, nil)
 	headers := []string{rawHeader, `{"alg":"RS256"}`, `{"alg":"none"}`, `{"alg":"RS256","kid":"` + testKID + `","nonce":"x"}`}
@@ -212,20 +213,29 @@ func FuzzExplain(f *testing.F) {
 			raw = raw[:len(raw)/2] + "." + raw[len(raw)/2:]
 		}
 		_, verr := v.Verify(context.Background(), raw)
+		if !isToken68(raw) {
+			verr = errNotToken68
+		}
 		for _, checked := range []bool{true, false} {
-			e := v.Explain(context.Background(), raw, ExplainOptions{CheckSignature: checked, Policy: Policy{RequiredScopes: []string{DefaultRequiredScope}}})
-			if checked && e.Accepted && verr != nil {
-				t.Fatalf("Explain accepted what Verify refuses (%v)", verr)
+			tr := v.Trace(context.Background(), raw, TraceOptions{CheckSignature: checked, Policy: Policy{RequiredScopes: []string{DefaultRequiredScope}}})
+			if checked && tr.Err == nil && verr != nil {
+				t.Fatalf("Trace accepted what Verify refuses (%v)", verr)
 			}
-			if e.Accepted == (e.Err != nil) || e.Accepted != (e.Reason == "") {
-				t.Fatalf("verdict inconsistent: accepted %v, err %v, reason %q", e.Accepted, e.Err, e.Reason)
+			var first error
+			for _, s := range tr.Steps {
+				if s.Err != nil && first == nil {
+					first = s.Err
+				}
 			}
-			b, err := json.Marshal(e)
+			if first != tr.Err {
+				t.Fatalf("verdict %v, first failed step %v", tr.Err, first)
+			}
+			b, err := json.Marshal(tr.Steps)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if parts := strings.Split(raw, "."); len(parts) == 3 && len(parts[2]) >= 16 && strings.Contains(string(b), parts[2]) {
-				t.Fatal("the explanation repeats the signature")
+				t.Fatal("the trace repeats the signature")
 			}
 		}
 	})

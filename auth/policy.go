@@ -26,6 +26,13 @@ type Policy struct {
 	RequiredScopes []string
 	// RequiredRoles must all be among the caller's app roles.
 	RequiredRoles []string
+	// AppRoles, when set, admit an app-only caller that holds one of them
+	// in place of RequiredScopes: "the delegated scopes, or an app
+	// permission", as Microsoft.Identity.Web's RequiredScopeOrAppPermission
+	// puts it. A delegated caller still needs the scopes, whatever roles
+	// it holds. Set per route; empty refuses every app-only caller where
+	// scopes are required.
+	AppRoles []string
 	// AllowedClientApps lists the client application ids (appid or azp)
 	// that may call: the connector's app registration.
 	AllowedClientApps []string
@@ -45,7 +52,11 @@ func (p Policy) Require(scopes, roles []string) Policy {
 
 // Check returns nil when pr may call, else a [*PolicyError].
 func (p Policy) Check(pr *Principal) error {
-	if len(p.RequiredScopes) > 0 {
+	if len(p.RequiredScopes) > 0 && pr.AppOnly && len(p.AppRoles) > 0 {
+		if !slices.ContainsFunc(p.AppRoles, pr.hasRole) {
+			return &PolicyError{Rule: ruleRouteRoles, Detail: "an app-only caller needs one of the app roles " + quoteList(p.AppRoles)}
+		}
+	} else if len(p.RequiredScopes) > 0 {
 		var missing []string
 		for _, s := range p.RequiredScopes {
 			if pr.AppOnly || !pr.hasScope(s) {
@@ -93,6 +104,15 @@ func (p Policy) Check(pr *Principal) error {
 		detail = "the token has a groups overage claim instead of the groups; emit group claims for assigned groups only"
 	}
 	return &PolicyError{Rule: rule, Detail: detail}
+}
+
+// quoteList quotes each of ss, bounded, and joins them with ", ".
+func quoteList(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = bounded.Quote(s)
+	}
+	return strings.Join(q, ", ")
 }
 
 func union(a, b []string) []string {

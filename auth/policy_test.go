@@ -105,6 +105,42 @@ func TestPolicyCheck(t *testing.T) {
 			detailHas: "no delegated scope",
 		},
 		{
+			name:      "app-only principal with an app permission passes in place of the scope",
+			policy:    Policy{RequiredScopes: []string{DefaultRequiredScope}, AppRoles: []string{"Tasks.ReadWrite.All"}},
+			principal: policyUser(func(p *Principal) { appOnly(p); p.Roles = []string{"Other", "Tasks.ReadWrite.All"} }),
+		},
+		{
+			name:      "app-only principal without the app permission",
+			policy:    Policy{RequiredScopes: []string{DefaultRequiredScope}, AppRoles: []string{"Tasks.ReadWrite.All"}},
+			principal: policyUser(appOnly),
+			want:      forbidden, rule: "route roles", detailHas: `"Tasks.ReadWrite.All"`,
+		},
+		{
+			name:      "app-only principal with the scope but not the app permission",
+			policy:    Policy{RequiredScopes: []string{DefaultRequiredScope}, AppRoles: []string{"Tasks.ReadWrite.All"}},
+			principal: policyUser(func(p *Principal) { appOnly(p); p.Scopes = []string{DefaultRequiredScope} }),
+			want:      forbidden, rule: "route roles", detailHas: `"Tasks.ReadWrite.All"`,
+		},
+		{
+			name:      "app permission compared exactly",
+			policy:    Policy{RequiredScopes: []string{DefaultRequiredScope}, AppRoles: []string{"Tasks.ReadWrite.All"}},
+			principal: policyUser(func(p *Principal) { appOnly(p); p.Roles = []string{"tasks.readwrite.all"} }),
+			want:      forbidden, rule: "route roles",
+		},
+		{
+			name:      "a delegated caller with the role but not the scope",
+			policy:    Policy{RequiredScopes: []string{DefaultRequiredScope}, AppRoles: []string{"Tasks.ReadWrite.All"}},
+			principal: policyUser(func(p *Principal) { p.Scopes = []string{"openid"}; p.Roles = []string{"Tasks.ReadWrite.All"} }),
+			want:      scope, rule: "AUTH_REQUIRED_SCOPES", scopes: []string{DefaultRequiredScope},
+			detailHas: "missing " + DefaultRequiredScope,
+		},
+		{
+			name:      "app permission still meets the allow-lists",
+			policy:    Policy{RequiredScopes: []string{DefaultRequiredScope}, AppRoles: []string{"Tasks.ReadWrite.All"}, AllowedClientApps: []string{"not-this-one"}},
+			principal: policyUser(func(p *Principal) { appOnly(p); p.Roles = []string{"Tasks.ReadWrite.All"} }),
+			want:      forbidden, rule: "AUTH_ALLOWED_CLIENT_APPS",
+		},
+		{
 			name:      "app-only principal passes a roles-only policy",
 			policy:    Policy{RequiredRoles: []string{"Data.Read.All"}},
 			principal: policyUser(appOnly),

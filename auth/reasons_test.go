@@ -1,28 +1,25 @@
 package auth
 
 import (
-	"flag"
 	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 )
 
-// reasonBlock returns the words of reasons.go's constant block (its
+// readReasonBlock returns the words of reasons.go's constant block (its
 // reason and rule constants), by constant name, read from the source: the
 // block is the one list, and Go cannot enumerate constants at run time.
-func reasonBlock(t *testing.T) map[string]string {
-	t.Helper()
+func readReasonBlock() (map[string]string, error) {
 	f, err := parser.ParseFile(token.NewFileSet(), "reasons.go", nil, 0)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	words := map[string]string{}
 	for _, d := range f.Decls {
@@ -38,11 +35,24 @@ func reasonBlock(t *testing.T) map[string]string {
 				}
 				lit, ok := vs.Values[i].(*ast.BasicLit)
 				if !ok || lit.Kind != token.STRING {
-					t.Fatalf("%s is not a string literal", name.Name)
+					return nil, fmt.Errorf("%s is not a string literal", name.Name)
 				}
 				words[name.Name], _ = strconv.Unquote(lit.Value)
 			}
 		}
+	}
+	return words, nil
+}
+
+// reasonWords is the block, read once for Explained.
+var reasonWords = sync.OnceValues(readReasonBlock)
+
+// reasonBlock is readReasonBlock for a test.
+func reasonBlock(t *testing.T) map[string]string {
+	t.Helper()
+	words, err := reasonWords()
+	if err != nil {
+		t.Fatalf("reasons.go: %v", err)
 	}
 	if len(words) == 0 {
 		t.Fatal("found no reason constants in reasons.go")
@@ -50,10 +60,10 @@ func reasonBlock(t *testing.T) map[string]string {
 	return words
 }
 
-// TestReasonWordsAreOneList: every reason a TokenError carries comes from
-// the block (no literal at a call site), every word of the block is
-// explained in docs/troubleshooting.md, and every reason the doc's 401
-// tables explain is one the block has. A new refusal cannot then log a
+// TestReasonWordsAreOneList: every reason a TokenError carries, and every
+// rule a PolicyError names, comes from the block (no literal at a call
+// site). internal/explain's tests hold its reason table, and so
+// docs/troubleshooting.md, to the block: a new refusal cannot then log a
 // word an operator finds nowhere.
 func TestReasonWordsAreOneList(t *testing.T) {
 	block := reasonBlock(t)
@@ -78,6 +88,12 @@ func TestReasonWordsAreOneList(t *testing.T) {
 		}
 		ast.Inspect(f, func(n ast.Node) bool {
 			switch n := n.(type) {
+			case *ast.ValueSpec:
+				// The steps' names, some of which are also the
+				// words their failures log: names, not refusals.
+				if len(n.Names) == 1 && n.Names[0].Name == "stepNames" {
+					return false
+				}
 			case *ast.CallExpr:
 				if id, ok := n.Fun.(*ast.Ident); ok && id.Name == "invalidToken" && len(n.Args) > 0 {
 					calls++
@@ -119,25 +135,6 @@ func TestReasonWordsAreOneList(t *testing.T) {
 		t.Fatal("found no invalidToken call: the inspection is broken")
 	}
 
-	// The table: a row for every word, and no row for a word the block
-	// lacks. The guide is the table's (TestTroubleshootingGuide).
-	rows := map[string]bool{}
-	for _, d := range reasonTable {
-		rows[d.word] = true
-		if !words[d.word] {
-			t.Errorf("reasonTable explains %q, which the block does not have", d.word)
-		}
-		if d.log == "" || d.cause == "" || d.fix == "" {
-			t.Errorf("reasonTable's row for %q in %s lacks what the log says, the cause or the fix", d.word, d.section)
-		}
-	}
-	for name, w := range block {
-		if !rows[w] && w != ruleRequiredScopes {
-			// AUTH_REQUIRED_SCOPES refusals log insufficient_scope.
-			t.Errorf("%s (%q) has no row in reasonTable: its refusal would have no explanation", name, w)
-		}
-	}
-
 	// The fuzz tests' list of what Verify may answer.
 	for _, w := range documentedReasons {
 		if !words[w] {
@@ -146,95 +143,5 @@ func TestReasonWordsAreOneList(t *testing.T) {
 	}
 	if !slices.Contains(documentedReasons, reasonHeader) {
 		t.Error("documentedReasons lacks header, which Verify answers")
-	}
-}
-
-var update = flag.Bool("update", false, "rewrite docs/troubleshooting.md's generated tables from reasonTable")
-
-// guidePath is the troubleshooting guide, whose reason tables are
-// generated from reasonTable.
-var guidePath = filepath.Join("..", "docs", "troubleshooting.md")
-
-// sectionHeads are the first column's heading of each generated table.
-var sectionHeads = map[section]string{sectionRule: "rule"}
-
-// renderSection is sec's table in the guide.
-func renderSection(sec section) string {
-	head := sectionHeads[sec]
-	if head == "" {
-		head = "reason"
-	}
-	cell := func(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
-	var b strings.Builder
-	fmt.Fprintf(&b, "| `%s` | what the log says | usual cause | fix |\n|---|---|---|---|\n", head)
-	for _, d := range reasonTable {
-		if d.section == sec {
-			fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", d.word, cell(d.log), cell(d.cause), cell(d.fix))
-		}
-	}
-	return b.String()
-}
-
-// generatedBlock matches one generated table of the guide, naming its
-// section.
-var generatedBlock = regexp.MustCompile("(?s)(<!-- reasons:([a-z_]+) [^>]*-->\n)(.*?)(<!-- /reasons -->)")
-
-// TestTroubleshootingGuide holds docs/troubleshooting.md's reason tables
-// to reasonTable, the one source that explain's advice comes from too:
-// every section has its table in the guide, and each table is exactly
-// the one the rows make. -update rewrites them.
-func TestTroubleshootingGuide(t *testing.T) {
-	b, err := os.ReadFile(guidePath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc := string(b)
-	seen := map[section]bool{}
-	out := generatedBlock.ReplaceAllStringFunc(doc, func(m string) string {
-		sub := generatedBlock.FindStringSubmatch(m)
-		sec := section(sub[2])
-		seen[sec] = true
-		want := renderSection(sec)
-		if sub[3] != want && !*update {
-			t.Errorf("docs/troubleshooting.md: the %s table differs from reasonTable (go test ./auth -run TestTroubleshootingGuide -update)\n got:\n%s\nwant:\n%s", sec, sub[3], want)
-		}
-		return sub[1] + want + sub[4]
-	})
-	for _, d := range reasonTable {
-		if !seen[d.section] {
-			t.Errorf("docs/troubleshooting.md has no generated %s table (<!-- reasons:%s … --> … <!-- /reasons -->) for %q", d.section, d.section, d.word)
-		}
-	}
-	for sec := range seen {
-		if renderSection(sec) == renderSection("none") {
-			t.Errorf("docs/troubleshooting.md has a generated table for %q, a section reasonTable does not have", sec)
-		}
-	}
-	if *update && out != doc {
-		if err := os.WriteFile(guidePath, []byte(out), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-// TestReasonCasesHaveRows: every case key explain picks has a row of its
-// own; docCase would otherwise fall back to the general row, silently.
-func TestReasonCasesHaveRows(t *testing.T) {
-	keys := map[string]bool{}
-	for _, d := range reasonTable {
-		keys[d.key] = true
-	}
-	for _, k := range []string{caseResourceURL, caseNearMiss, caseOtherAPI, caseAPIHub, caseGraph, caseIDToken, caseOtherTenant, caseConsumer, caseSovereign, caseAppOnly, caseDev} {
-		if !keys[k] {
-			t.Errorf("no row of reasonTable has the case %q", k)
-		}
-	}
-	seen := map[[3]string]bool{}
-	for _, d := range reasonTable {
-		id := [3]string{d.word, string(d.section), d.key}
-		if seen[id] {
-			t.Errorf("two rows for %q in %s with the case %q: docCase finds only the first", d.word, d.section, d.key)
-		}
-		seen[id] = true
 	}
 }

@@ -20,13 +20,20 @@ import (
 // would decode the header twice (here and into its map), the claims by
 // reflection after a full validity scan, and copy what it signs.
 
-// jws is a token decoded, its signature not yet checked.
+// jws is a token read step by step (the steps of verifier.go): its
+// segments, then its header, then its claims and signature, each step
+// leaving what the next needs.
 type jws struct {
+	// h, p and s are the three segments as the token has them, and
+	// signed is header.payload: what is signed.
+	h, p, s, signed string
+	// buf holds the three segments decoded, each at its own offset: one
+	// allocation for the three.
+	buf []byte
 	// header is the JOSE header as golang-jwt decodes it, for the
-	// keyfunc; nil when the header is JSON null (lenient only).
+	// keyfunc; nil until readHeader has judged it.
 	header map[string]any
 	claims *claims
-	signed string // header.payload, as the token has them: what is signed
 	sig    []byte
 }
 
@@ -41,61 +48,60 @@ func splitToken(raw string) (header, payload, sig string, ok bool) {
 	return header, payload, sig, true
 }
 
-// parseJWS decodes raw, failing as golang-jwt's parser fails and in its
+// The three reading steps fail as golang-jwt's parser fails and in its
 // order: the segments, the header, the claims, the signature's encoding.
-// With strict, the header is judged as judgeHeader judges it, before its
-// members are decoded; without, it is only decoded, as golang-jwt decodes
-// it (explain reads the claims of a token whose header it refuses). Its
+// The header is judged as judgeHeader judges it before its members are
+// decoded. readPayload does not need readHeader to have passed, so that a
+// trace judges the claims of a token whose header it refuses. Their
 // errors are TokenErrors.
-func parseJWS(raw string, strict bool) (*jws, error) {
+
+// split cuts raw into t's segments.
+func (t *jws) split(raw string) error {
 	h, p, s, ok := splitToken(raw)
 	if !ok {
-		return nil, classify("", jwtError("token contains an invalid number of segments", jwt.ErrTokenMalformed))
+		return classify("", jwtError("token contains an invalid number of segments", jwt.ErrTokenMalformed))
 	}
 	enc := base64.RawURLEncoding
-	// One buffer holds the three segments decoded.
-	buf := make([]byte, enc.DecodedLen(len(h))+enc.DecodedLen(len(p))+enc.DecodedLen(len(s)))
-	hn, err := enc.Decode(buf, []byte(h))
+	t.h, t.p, t.s, t.signed = h, p, s, raw[:len(h)+1+len(p)]
+	t.buf = make([]byte, enc.DecodedLen(len(h))+enc.DecodedLen(len(p))+enc.DecodedLen(len(s)))
+	return nil
+}
+
+// readHeader decodes and judges t's header.
+func (t *jws) readHeader() error {
+	hn, err := base64.RawURLEncoding.Decode(t.buf, []byte(t.h))
 	if err != nil {
-		if strict {
-			return nil, invalidToken(reasonMalformed, errors.New("the header is not base64url"))
-		}
-		return nil, classify("", jwtError("could not base64 decode header", jwt.ErrTokenMalformed, err))
+		return invalidToken(reasonMalformed, errors.New("the header is not base64url"))
 	}
-	t := &jws{signed: raw[:len(h)+1+len(p)]}
-	if strict {
-		var arr [8]member
-		ms, err := judgeHeader(string(buf[:hn]), arr[:0])
-		if err != nil {
-			return nil, err
-		}
-		if t.header, err = headerMap(ms); err != nil {
-			return nil, classify("", err)
-		}
-	} else if err := json.Unmarshal(buf[:hn], &t.header); err != nil {
-		return nil, classify("", jwtError("could not JSON decode header", jwt.ErrTokenMalformed, err))
-	}
-	pn, err := enc.Decode(buf[hn:], []byte(p))
+	var arr [8]member
+	ms, err := judgeHeader(string(t.buf[:hn]), arr[:0])
 	if err != nil {
-		return nil, classify("", jwtError("could not base64 decode claim", jwt.ErrTokenMalformed, err))
+		return err
 	}
-	if t.claims, err = decodeClaims(buf[hn : hn+pn]); err != nil {
-		return nil, classify("", err)
+	if t.header, err = headerMap(ms); err != nil {
+		return classify("", err)
 	}
-	if !strict {
-		// golang-jwt looks up the algorithm before it decodes the
-		// signature, and stops at one it does not know; judgeHeader
-		// has let only RS256 through.
-		if alg, _ := t.header["alg"].(string); jwt.GetSigningMethod(alg) == nil {
-			return t, nil
-		}
-	}
-	sn, err := enc.Decode(buf[hn+pn:], []byte(s))
+	return nil
+}
+
+// readPayload decodes t's claims and its signature's encoding.
+func (t *jws) readPayload() error {
+	enc := base64.RawURLEncoding
+	at := enc.DecodedLen(len(t.h))
+	pn, err := enc.Decode(t.buf[at:], []byte(t.p))
 	if err != nil {
-		return nil, classify("", jwtError("could not base64 decode signature", jwt.ErrTokenMalformed, err))
+		return classify("", jwtError("could not base64 decode claim", jwt.ErrTokenMalformed, err))
 	}
-	t.sig = buf[hn+pn : hn+pn+sn : hn+pn+sn]
-	return t, nil
+	if t.claims, err = decodeClaims(t.buf[at : at+pn]); err != nil {
+		return classify("", err)
+	}
+	at += enc.DecodedLen(len(t.p))
+	sn, err := enc.Decode(t.buf[at:], []byte(t.s))
+	if err != nil {
+		return classify("", jwtError("could not base64 decode signature", jwt.ErrTokenMalformed, err))
+	}
+	t.sig = t.buf[at : at+sn : at+sn]
+	return nil
 }
 
 // headerMap decodes the header's members into the map golang-jwt gives a

@@ -74,9 +74,9 @@ func TestTokenSizeIsOneLimit(t *testing.T) {
 					t.Fatal("accepted without a principal")
 				}
 				for _, checked := range []bool{true, false} {
-					e := v.Explain(context.Background(), tok, ExplainOptions{CheckSignature: checked})
-					if e.Reason != Reason(err) || e.Accepted != (err == nil) {
-						t.Errorf("Explain(CheckSignature %v) says accepted %v, reason %q; the server %q (%v)", checked, e.Accepted, e.Reason, Reason(err), err)
+					tr := v.Trace(context.Background(), tok, TraceOptions{CheckSignature: checked})
+					if Reason(tr.Err) != Reason(err) || (tr.Err == nil) != (err == nil) {
+						t.Errorf("Trace(CheckSignature %v) answers %v; the server %q (%v)", checked, tr.Err, Reason(err), err)
 					}
 				}
 			})

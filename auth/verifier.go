@@ -123,11 +123,9 @@ type Verifier struct {
 	// fallbackIssuers are accepted when neither the configuration nor
 	// the key set names any.
 	fallbackIssuers []string
-	// parseJWS reads a token and jws.verify checks its signature (see
-	// token.go); validator then judges exp, nbf and aud, and claimChecks
-	// the rest. They are apart, rather than one jwt.Parser doing all, so
-	// that explain can run the same checks on a token whose signature it
-	// cannot check.
+	// validator judges exp, nbf and aud for the lifetime and audience
+	// steps. The steps are apart, rather than one jwt.Parser doing all,
+	// so that a trace can run each on its own, the signature's included.
 	validator *jwt.Validator
 	cache     *tokenCache
 }
@@ -190,14 +188,12 @@ func NewVerifier(cfg Config, keys KeySet) (*Verifier, error) {
 // bytes and quoted, control characters escaped, because the message
 // reaches the log.
 func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
-	if err := v.keys.Wait(ctx); err != nil {
-		// Not even a malformed token is judged: until the keys load, every
-		// caller hears "try again", never a verdict. Keys still loading
-		// are waited for, within the key set's bound, so that the first
-		// call after a cold start does not fail.
-		return nil, err
-	}
-	if err := checkSize(raw); err != nil {
+	// Until the keys load, not even a malformed token is judged: every
+	// caller hears "try again", never a verdict. Keys still loading are
+	// waited for, within the key set's bound, so that the first call
+	// after a cold start does not fail. Then the size, before any work.
+	r := run{raw: raw}
+	if err := v.runSteps(ctx, &r, stepKeys, stepSize); err != nil {
 		return nil, err
 	}
 	var key [32]byte
@@ -211,16 +207,186 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
 			return p, nil
 		}
 	}
-	p, err := v.verify(ctx, raw)
-	if err == nil && v.cache != nil && !p.ExpiresAt.IsZero() {
+	if err := v.runSteps(ctx, &r, stepSegments, stepObjectID); err != nil {
+		return nil, err
+	}
+	p := r.t.claims.principal(v.cfg.Source)
+	if v.cache != nil && !p.ExpiresAt.IsZero() {
 		v.cache.put(key, p, gen)
 	}
-	return p, err
+	return p, nil
+}
+
+// runSteps runs the steps first to last on r, in order, and returns the
+// first failure.
+func (v *Verifier) runSteps(ctx context.Context, r *run, first, last int) error {
+	for i := first; i <= last; i++ {
+		if err := v.step(ctx, i, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// The steps of the server's judgement of a bearer token, in its order:
+// the one list. [BearerToken] checks the token's syntax (stepRequest);
+// Verify runs stepKeys to stepObjectID, consulting its cache between
+// stepSize and stepSegments, and stops at the first failure; a request
+// then goes through [Policy.Check], whose rules are the last four steps.
+// [Verifier.Trace] runs every step that can run and records each.
+const (
+	stepRequest   = iota // the token is token68, as BearerToken requires
+	stepKeys             // the key set can be used (KeySet.Wait)
+	stepSize             // at most MaxTokenBytes
+	stepSegments         // three segments
+	stepHeader           // the JOSE header as Entra writes it, before any key is looked up
+	stepPayload          // the claims decoded, and the signature's encoding
+	stepSignature        // made by the key the kid names
+	stepLifetime         // exp present; exp and nbf within the leeway
+	stepAudience         // aud one of the audiences
+	stepIssuer           // iss one of the issuers
+	stepTenant           // tid the tenant
+	stepVersion          // ver 1.0 or 2.0
+	stepObjectID         // oid present
+	stepScopes           // Policy: the required delegated scopes
+	stepRoles            // Policy: the route's app roles
+	stepClientApp        // Policy: the allowed client apps
+	stepUsers            // Policy: the allowed users and groups
+	numSteps
+)
+
+// stepNames name the steps in a [Trace].
+var stepNames = [numSteps]string{
+	"request", "keys", "size", "segments", "header", "payload", "signature",
+	"lifetime", "audience", "issuer", "tenant", "version", "oid",
+	"scopes", "roles", "client_app", "users",
+}
+
+// run is one token on its way through the steps: what each step leaves
+// for the later ones. Verify keeps it on its stack: the steps are one
+// switch, not functions called through values, so that nothing of it
+// escapes.
+type run struct {
+	raw string
+	t   jws
+	// verr is jwt's validator's verdict on exp, nbf and aud, which the
+	// lifetime and audience steps share; validated says it was made.
+	verr      error
+	validated bool
+	// pol is the policy of the last steps (a trace's), and p the
+	// principal they judge.
+	pol *Policy
+	p   *Principal
+}
+
+// step runs step i on r: nil is a pass.
+func (v *Verifier) step(ctx context.Context, i int, r *run) error {
+	c := r.t.claims
+	switch i {
+	case stepRequest:
+		if !isToken68(r.raw) {
+			return errNotToken68
+		}
+	case stepKeys:
+		return v.keys.Wait(ctx)
+	case stepSize:
+		return checkSize(r.raw)
+	case stepSegments:
+		return r.t.split(r.raw)
+	case stepHeader:
+		return r.t.readHeader()
+	case stepPayload:
+		return r.t.readPayload()
+	case stepSignature:
+		if err := r.t.verify(r.raw, v.keys.KeyfuncCtx(ctx)); err != nil {
+			return classify(r.t.kid(), err)
+		}
+	case stepLifetime:
+		if lifetime, _ := v.validity(r); len(lifetime) > 0 {
+			// The validator's whole verdict, worded as jwt's parser
+			// words it, so that the log reads as it did when the parser
+			// validated the claims: classify finds the lifetime's
+			// reason first.
+			return claimsError(r.verr)
+		}
+	case stepAudience:
+		switch lifetime, audience := v.validity(r); {
+		case len(audience) == 0:
+		case len(lifetime) == 0:
+			return claimsError(r.verr)
+		default:
+			// Only a trace goes on past a lifetime's failure.
+			return claimsError(audience[0])
+		}
+	case stepIssuer:
+		return v.checkIssuer(c)
+	case stepTenant:
+		return v.checkTenant(c)
+	case stepVersion:
+		return checkVersion(c)
+	case stepObjectID:
+		return checkObjectID(c)
+	case stepScopes:
+		// The policy without the rules of the steps after this one: the
+		// scopes, and whatever Check lets stand in for them.
+		pol := *r.pol
+		pol.RequiredRoles, pol.AllowedClientApps, pol.AllowedUsers, pol.AllowedGroups = nil, nil, nil, nil
+		return pol.Check(r.principal(v))
+	case stepRoles:
+		return Policy{RequiredRoles: r.pol.RequiredRoles}.Check(r.principal(v))
+	case stepClientApp:
+		return Policy{AllowedClientApps: r.pol.AllowedClientApps}.Check(r.principal(v))
+	case stepUsers:
+		return Policy{AllowedUsers: r.pol.AllowedUsers, AllowedGroups: r.pol.AllowedGroups}.Check(r.principal(v))
+	}
+	return nil
+}
+
+// validity runs jwt's validator on r's claims, once for both steps that
+// read it, and splits its verdict into the failures of the lifetime (exp
+// missing, expired, not yet valid) and those of the audience (aud missing
+// or not accepted), in the validator's order.
+func (v *Verifier) validity(r *run) (lifetime, audience []error) {
+	if !r.validated {
+		r.verr, r.validated = v.validator.Validate(r.t.claims), true
+	}
+	if r.verr == nil {
+		return nil, nil
+	}
+	parts := []error{r.verr}
+	if j, ok := r.verr.(interface{ Unwrap() []error }); ok {
+		parts = j.Unwrap()
+	}
+	for i, e := range parts {
+		switch {
+		case errors.Is(e, jwt.ErrTokenExpired), errors.Is(e, jwt.ErrTokenNotValidYet),
+			// exp is checked first: a missing claim there is exp.
+			i == 0 && r.t.claims.ExpiresAt == nil && errors.Is(e, jwt.ErrTokenRequiredClaimMissing):
+			lifetime = append(lifetime, e)
+		default:
+			audience = append(audience, e)
+		}
+	}
+	return lifetime, audience
+}
+
+// claimsError is a failure of jwt's validator, worded as its parser words
+// it and classified.
+func claimsError(err error) error {
+	return classify("", fmt.Errorf("%w: %w", jwt.ErrTokenInvalidClaims, err))
+}
+
+// principal is the principal r's claims make, for the policy's steps.
+func (r *run) principal(v *Verifier) *Principal {
+	if r.p == nil {
+		r.p = r.t.claims.principal(v.cfg.Source)
+	}
+	return r.p
 }
 
 // checkSize refuses a token longer than any Entra issues, before any
 // work is done on it: the one place [MaxTokenBytes] is applied, by Verify
-// for every request and by Explain for handler explain.
+// for every request and by Trace for handler explain.
 func checkSize(raw string) error {
 	if len(raw) > MaxTokenBytes {
 		return invalidToken(reasonMalformed, fmt.Errorf("token too large: %d bytes, more than the %d a token may have", len(raw), MaxTokenBytes))
@@ -249,80 +415,6 @@ func (v *Verifier) issuers() []string {
 	return v.fallbackIssuers
 }
 
-func (v *Verifier) verify(ctx context.Context, raw string) (*Principal, error) {
-	c, err := v.decode(raw, v.keys.KeyfuncCtx(ctx))
-	if err != nil {
-		return nil, err
-	}
-	if err := v.checkClaims(c); err != nil {
-		return nil, err
-	}
-	return c.principal(v.cfg.Source), nil
-}
-
-// decode judges raw's header, decodes its claims and checks its signature
-// with the key kf returns. A nil kf is no key, and the token is refused.
-func (v *Verifier) decode(raw string, kf jwt.Keyfunc) (*claims, error) {
-	t, err := parseJWS(raw, true)
-	if err != nil {
-		return nil, err
-	}
-	if err := t.verify(raw, kf); err != nil {
-		return nil, classify(t.kid(), err)
-	}
-	return t.claims, nil
-}
-
-// decodeUnsigned is decode without the signature and its key lookup. It
-// is for explain offline only; no request reaches it.
-func (v *Verifier) decodeUnsigned(raw string) (*claims, error) {
-	t, err := parseJWS(raw, true)
-	if err != nil {
-		return nil, err
-	}
-	return t.claims, nil
-}
-
-// checkClaims judges verified claims: exp, nbf and aud by jwt's
-// validator, then each of claimChecks in turn. The first failure is the
-// answer.
-func (v *Verifier) checkClaims(c *claims) error {
-	if err := v.validator.Validate(c); err != nil {
-		// Worded as jwt's parser words it, so that the log's error
-		// reads as it did when the parser validated the claims.
-		return classify("", fmt.Errorf("%w: %w", jwt.ErrTokenInvalidClaims, err))
-	}
-	for _, k := range claimChecks {
-		if err := k.check(v, c); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// claimChecks are the checks of Entra's own claims, in the order Verify
-// runs them after the signature, exp, nbf and aud. Explain shows each
-// with the token's value and the one the configuration expects.
-var claimChecks = []struct {
-	name  string // as explain shows it
-	check func(*Verifier, *claims) error
-	got   func(*claims) string
-	want  func(*Verifier) string
-}{
-	{"issuer (iss)", (*Verifier).checkIssuer,
-		func(c *claims) string { return c.Issuer },
-		func(v *Verifier) string { return "one of " + strings.Join(v.issuers(), ", ") }},
-	{"tenant (tid)", (*Verifier).checkTenant,
-		func(c *claims) string { return c.TenantID },
-		func(v *Verifier) string { return "AUTH_TENANT_ID: " + v.cfg.TenantID }},
-	{"version (ver)", (*Verifier).checkVersion,
-		func(c *claims) string { return c.Version },
-		func(*Verifier) string { return "1.0 or 2.0" }},
-	{"object id (oid)", (*Verifier).checkObjectID,
-		func(c *claims) string { return c.ObjectID },
-		func(*Verifier) string { return "present" }},
-}
-
 func (v *Verifier) checkIssuer(c *claims) error {
 	if !slices.Contains(v.issuers(), c.Issuer) {
 		return invalidToken(reasonIssuer, fmt.Errorf("issuer %s is not accepted", bounded.Quote(c.Issuer)))
@@ -337,14 +429,14 @@ func (v *Verifier) checkTenant(c *claims) error {
 	return nil
 }
 
-func (*Verifier) checkVersion(c *claims) error {
+func checkVersion(c *claims) error {
 	if c.Version != "1.0" && c.Version != "2.0" {
 		return invalidToken(reasonVersion, fmt.Errorf("token version %s is neither 1.0 nor 2.0", bounded.Quote(c.Version)))
 	}
 	return nil
 }
 
-func (*Verifier) checkObjectID(c *claims) error {
+func checkObjectID(c *claims) error {
 	if c.ObjectID == "" {
 		return invalidToken(reasonMissingClaim, errors.New("no oid claim"))
 	}
@@ -367,8 +459,8 @@ func classify(kid string, err error) error {
 		{jwt.ErrTokenSignatureInvalid, reasonSignature},
 		{jwt.ErrTokenExpired, reasonExpired},
 		{jwt.ErrTokenNotValidYet, reasonNotYetValid},
-		// A missing exp (or aud) before a wrong aud: the order in which
-		// explain lists the lifetime and the audience.
+		// A missing exp (or aud) before a wrong aud: the order of the
+		// lifetime and audience steps.
 		{jwt.ErrTokenRequiredClaimMissing, reasonMissingClaim},
 		{jwt.ErrTokenInvalidAudience, reasonAudience},
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -80,7 +81,8 @@ var lookupFree = map[string]bool{reasonHeader: true, reasonAlgorithm: true, reas
 // one gives exactly its reason, through TokenError and Reason alike, and
 // no principal. Every case also holds the verifier to its cost: one key
 // lookup for a token judged on its signature and claims, none for one
-// refused from its bytes alone.
+// refused from its bytes alone; and Trace to Verify's verdict
+// (traceAgrees).
 func runVerifyCases(t *testing.T, cases []verifyCase) {
 	t.Helper()
 	for _, c := range cases {
@@ -96,7 +98,7 @@ func runVerifyCases(t *testing.T, cases []verifyCase) {
 				return keys
 			})
 			p, err := v.Verify(context.Background(), c.token)
-			explainAgrees(t, c, source, err)
+			traceAgrees(t, c, source, err)
 			wantLookups := int64(1)
 			if lookupFree[c.reason] {
 				wantLookups = 0
@@ -128,8 +130,8 @@ func runVerifyCases(t *testing.T, cases []verifyCase) {
 			if got := Reason(err); got != c.reason {
 				t.Errorf("Reason(err) = %q, want %q", got, c.reason)
 			}
-			if _, ok := docFor(c.reason, sectionToken); !ok {
-				t.Errorf("the reason %q has no row in the reason table's token section", c.reason)
+			if !Explained(c.reason) {
+				t.Errorf("the reason %q is not a word of reasons.go", c.reason)
 			}
 			if c.checkErr != nil {
 				c.checkErr(t, err)
@@ -138,12 +140,12 @@ func runVerifyCases(t *testing.T, cases []verifyCase) {
 	}
 }
 
-// explainAgrees holds Explain to Verify's verdict on c's token (err),
-// with the signature checked against the same keys and without it, and
-// to the form of its checks: the first failure is the verdict's reason,
-// every failure has a fix from the reason table, and the signature never
-// appears.
-func explainAgrees(t *testing.T, c verifyCase, source func(testing.TB) KeySet, verifyErr error) {
+// traceAgrees holds Trace to Verify's verdict on c's token (err), with
+// the signature checked against the same keys and without it: the first
+// step that fails is the verdict, and with the signature checked it is
+// Verify's own error; the steps come in the list's order, each failure
+// is one of the package's, and no step repeats the signature.
+func traceAgrees(t *testing.T, c verifyCase, source func(testing.TB) KeySet, verifyErr error) {
 	t.Helper()
 	v := newTestVerifierKeys(t, c.cfg, source)
 	var sig string
@@ -151,60 +153,72 @@ func explainAgrees(t *testing.T, c verifyCase, source func(testing.TB) KeySet, v
 		sig = parts[2]
 	}
 	// The server refuses a token that is not token68 in BearerToken,
-	// before Verify: explain answers as the server does.
+	// before Verify: the trace answers as the server does.
 	if !isToken68(c.token) {
 		verifyErr = errNotToken68
 	}
 	for _, checked := range []bool{true, false} {
-		e := v.Explain(context.Background(), c.token, ExplainOptions{CheckSignature: checked})
+		tr := v.Trace(context.Background(), c.token, TraceOptions{CheckSignature: checked})
 		// The signature is checked when asked for and the token gets that
 		// far: not when it is refused from its bytes alone.
-		if want := checked && !lookupFree[c.reason]; e.SignatureChecked != want {
-			t.Errorf("Explain(CheckSignature %v): SignatureChecked = %v, want %v", checked, e.SignatureChecked, want)
+		signature := stepOf(tr, "signature")
+		if want := checked && !lookupFree[c.reason]; signature.Ran != want {
+			t.Errorf("Trace(CheckSignature %v): the signature step ran %v, want %v", checked, signature.Ran, want)
 		}
-		if e.Conditional != (e.Accepted && !e.SignatureChecked) {
-			t.Errorf("Explain(CheckSignature %v): Conditional = %v with Accepted %v and SignatureChecked %v", checked, e.Conditional, e.Accepted, e.SignatureChecked)
-		}
-		if checked || (c.reason != reasonSignature && c.reason != reasonUnknownKey) {
-			if e.Accepted != (verifyErr == nil) || e.Reason != Reason(verifyErr) {
-				t.Errorf("Explain(CheckSignature %v) says accepted %v, reason %q; Verify says %q (%v)", checked, e.Accepted, e.Reason, Reason(verifyErr), verifyErr)
+		switch {
+		case checked:
+			if fmt.Sprint(tr.Err) != fmt.Sprint(verifyErr) {
+				t.Errorf("Trace(CheckSignature true) answers %v; Verify %v", tr.Err, verifyErr)
+			}
+		case c.reason != reasonSignature && c.reason != reasonUnknownKey:
+			if Reason(tr.Err) != Reason(verifyErr) || (tr.Err == nil) != (verifyErr == nil) {
+				t.Errorf("Trace(CheckSignature false) says reason %q (%v); Verify %q (%v)", Reason(tr.Err), tr.Err, Reason(verifyErr), verifyErr)
 			}
 		}
-		first := ""
-		for _, ch := range e.Checks {
-			if ch.Result != CheckFailed {
+		first, last := error(nil), -1
+		for _, s := range tr.Steps {
+			i := slices.Index(stepNames[:], s.Name)
+			if i <= last {
+				t.Errorf("Trace: step %q out of the list's order", s.Name)
+			}
+			last = i
+			if s.Err == nil {
 				continue
 			}
-			if first == "" {
-				first = ch.Reason
+			if !s.Ran {
+				t.Errorf("Trace: step %q did not run, yet failed: %v", s.Name, s.Err)
 			}
-			if ch.Fix == "" || ch.Problem == "" {
-				t.Errorf("Explain: check %q failed (%q) without a problem and a fix", ch.Name, ch.Reason)
+			if first == nil {
+				first = s.Err
 			}
-			_, tok := docFor(ch.Reason, sectionToken)
-			_, scope := docFor(ch.Reason, sectionScope)
-			_, req := docFor(ch.Reason, sectionRequest)
-			if !tok && !scope && !req {
-				t.Errorf("Explain: check %q failed with reason %q, which the reason table does not explain", ch.Name, ch.Reason)
+			if Reason(s.Err) == "" {
+				t.Errorf("Trace: step %q failed with %v, which has no reason word", s.Name, s.Err)
+			}
+			if sig != "" && strings.Contains(s.Err.Error(), sig) {
+				t.Errorf("Trace: step %q's error repeats the signature", s.Name)
 			}
 		}
-		if first != e.Reason {
-			t.Errorf("Explain(CheckSignature %v): the first failed check says %q, the verdict %q", checked, first, e.Reason)
-		}
-		if checked {
-			for _, ch := range e.Checks {
-				if ch.Result == CheckNotChecked && ch.Name == "signature (kid)" && e.Reason == "" {
-					t.Errorf("Explain accepted the token without checking the signature")
-				}
-			}
+		if first != tr.Err {
+			t.Errorf("Trace(CheckSignature %v): the first failed step says %v, the verdict %v", checked, first, tr.Err)
 		}
 		if sig != "" {
-			b, _ := json.Marshal(e)
+			b, _ := json.Marshal(tr.Steps)
 			if strings.Contains(string(b), sig) {
-				t.Errorf("Explain's output contains the token's signature")
+				t.Errorf("Trace's steps repeat the token's signature")
 			}
 		}
 	}
+}
+
+// stepOf returns tr's step named name; a zero Step, which did not run,
+// when the trace stopped before it.
+func stepOf(tr *Trace, name string) Step {
+	for _, s := range tr.Steps {
+		if s.Name == name {
+			return s
+		}
+	}
+	return Step{Name: name}
 }
 
 // unavailableKeys is a key set whose keys are not loaded yet.
@@ -261,9 +275,9 @@ func TestVerifyFailsClosedWithoutAKeyfunc(t *testing.T) {
 	if p != nil || !errors.Is(err, ErrInvalidToken) {
 		t.Fatalf("Verify = %v, %v; want a refusal", p, err)
 	}
-	e := v.Explain(context.Background(), signRS256(t, v2Claims()), ExplainOptions{CheckSignature: true})
-	if e.Accepted || e.SignatureChecked && e.Reason == "" {
-		t.Fatalf("Explain accepted a token it could not check: %+v", e)
+	tr := v.Trace(context.Background(), signRS256(t, v2Claims()), TraceOptions{CheckSignature: true})
+	if tr.Err == nil || Reason(tr.Err) != Reason(err) {
+		t.Fatalf("Trace answers %v for a token it could not check; Verify %v", tr.Err, err)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -97,12 +98,17 @@ var Categories = []string{
 	"Productivity", "Sales and CRM", "Security", "Social Media", "Website",
 }
 
+// The patterns are compiled when the connector command first needs them,
+// not at every process's start-up: the server never does, and the
+// bounded repetition compiles into a large program.
 var (
-	namePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,62}$`)
-	colorRule   = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
+	namePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,62}$`) })
+	colorRule   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^#[0-9a-fA-F]{6}$`) })
 	// reservedWords may not appear in a title: Power Platform rejects
 	// them, as it rejects its products' names.
-	reservedWords = regexp.MustCompile(`(?i)\b(api|connector)\b|power ?(apps|automate|bi|platform)|copilot|logic apps`)
+	reservedWords = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)\b(api|connector)\b|power ?(apps|automate|bi|platform)|copilot|logic apps`)
+	})
 )
 
 // Errors the configuration can hold. Each problem wraps one, so that
@@ -210,7 +216,7 @@ func DefaultName(title string) string {
 		}
 		return -1
 	}, title)
-	if !namePattern.MatchString(n) {
+	if !namePattern().MatchString(n) {
 		return "Connector"
 	}
 	return n
@@ -291,13 +297,13 @@ func (c Config) withDefaults() (Config, []error) {
 			bad("%s holds a control or formatting character at byte %d", v.what, i)
 		}
 	}
-	if n := utf8.RuneCountInString(c.Title); n > 30 || !endsAlnum(c.Title) || reservedWords.MatchString(c.Title) {
+	if n := utf8.RuneCountInString(c.Title); n > 30 || !endsAlnum(c.Title) || reservedWords().MatchString(c.Title) {
 		bad("title %s: at most 30 characters, ending with a letter or digit, without API, Connector or a Power Platform product name", shown(c.Title))
 	}
 	if n := utf8.RuneCountInString(c.Description); n < 30 || n > 500 {
 		bad("description: 30 to 500 characters, not %d", n)
 	}
-	if !namePattern.MatchString(c.Name) {
+	if !namePattern().MatchString(c.Name) {
 		bad("name %s: letters, digits and hyphens, starting with a letter, at most 63", shown(c.Name))
 	}
 	for _, s := range c.Scopes {
@@ -327,7 +333,7 @@ func (c Config) withDefaults() (Config, []error) {
 	if n := utf8.RuneCountInString(c.Publisher); n == 0 || n > 100 {
 		bad("publisher: 1 to 100 characters")
 	}
-	if !colorRule.MatchString(c.BrandColor) {
+	if !colorRule().MatchString(c.BrandColor) {
 		bad("brand colour %s is not #rrggbb", shown(c.BrandColor))
 	}
 	if c.Environment != "" && !auth.IsGUID(c.Environment) {

@@ -7,15 +7,21 @@
 // collection that exercises every action:
 //
 //   - apiDefinition.swagger.json: OpenAPI 2.0 with the x-ms extensions,
-//     one operation per route's [api.Action], its request and response
-//     schemas, and an Entra ID (AAD) oauth2 security definition whose
-//     scopes are the API's required scopes;
+//     one operation per [api.Action] (its parameters, with
+//     x-ms-dynamic-values; its request and response schemas, success
+//     status and headers; x-ms-pageable for a page of a list), and an
+//     Entra ID (AAD) oauth2 security definition whose scopes are the API's
+//     required scopes;
 //   - apiProperties.json: the AAD OAuth connection (client id, Resource
-//     URL, tenant, the per-connector redirect) and branding. It never holds
-//     a client secret: that is passed when the connector is created;
-//   - NAME.postman_collection.json: Postman v2.1, one request per action
-//     with tests of its status and body, using only the variables baseUrl
-//     and token;
+//     URL, tenant, the per-connector redirect), branding, and the
+//     updatenextlink policy of each pageable action. It never holds a
+//     client secret: that is passed when the connector is created;
+//   - NAME.postman_collection.json: Postman v2.1, every action with tests
+//     of its status, headers and body, using only the variables baseUrl
+//     and token. A route whose actions take a path parameter is walked
+//     through the life of one item (create, list, get, update, update
+//     with an outdated ETag, delete, get), which collection variables
+//     carry from one request to the next;
 //   - settings.json: paconn's argument file naming the two files above.
 //
 // The Resource URL must be an audience the API accepts: a connector's

@@ -2,6 +2,7 @@ package connector
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -39,6 +40,9 @@ func Generate(cfg Config, routes []api.Route) ([]File, error) {
 	for _, rt := range routes {
 		errs = append(errs, checkAction(rt)...)
 	}
+	errs = append(errs, checkDefinitions(routes)...)
+	errs = append(errs, checkDynamicValues(routes)...)
+	errs = append(errs, checkFlows(routes)...)
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -55,7 +59,7 @@ func Generate(cfg Config, routes []api.Route) ([]File, error) {
 		v    any
 	}{
 		{APIDefinitionFile, definition(cfg, base, routes)},
-		{APIPropertiesFile, properties(cfg)},
+		{APIPropertiesFile, properties(cfg, routes)},
 		{CollectionFile(cfg.Name), collection(cfg, routes)},
 		{SettingsFile, settings(cfg)},
 	} {
@@ -66,37 +70,6 @@ func Generate(cfg Config, routes []api.Route) ([]File, error) {
 		files = append(files, File{Name: f.name, Data: b})
 	}
 	return files, nil
-}
-
-// checkAction refuses a route whose action the definition cannot carry.
-// api's tests hold the text rules; this catches what would break the
-// output itself.
-func checkAction(rt api.Route) []error {
-	a := rt.Action
-	var errs []error
-	bad := func(format string, v ...any) {
-		errs = append(errs, invalid("route "+rt.Function+": "+fmt.Sprintf(format, v...)))
-	}
-	if a.OperationID == "" || a.Summary == "" || a.Description == "" {
-		bad("no connector action (OperationID, Summary and Description are required)")
-	}
-	if !slices.Contains(rt.Methods, a.Method) {
-		bad("action method %q is not served", a.Method)
-	}
-	if (a.Response.Text == nil) == (a.Response.Object == nil) {
-		bad("the response must be text or an object")
-	}
-	for _, o := range []*api.Object{a.Body, a.Response.Object} {
-		if o == nil {
-			continue
-		}
-		for _, f := range o.Fields {
-			if f.Description == "" || f.Title == "" {
-				bad("%s.%s has no Title or Description", o.Name, f.Name)
-			}
-		}
-	}
-	return errs
 }
 
 // encode writes v as JSON indented by four spaces, without HTML escaping,
@@ -145,25 +118,47 @@ type contact struct {
 }
 
 type op struct {
-	OperationID string                `json:"operationId"`
-	Summary     string                `json:"summary"`
-	Description string                `json:"description"`
-	Visibility  api.Visibility        `json:"x-ms-visibility"`
-	Consumes    []string              `json:"consumes,omitempty"`
-	Produces    []string              `json:"produces"`
-	Parameters  []parameter           `json:"parameters"`
-	Responses   map[string]response   `json:"responses"`
-	Security    []map[string][]string `json:"security,omitempty"`
+	OperationID string         `json:"operationId"`
+	Summary     string         `json:"summary"`
+	Description string         `json:"description"`
+	Visibility  api.Visibility `json:"x-ms-visibility"`
+	// Pageable names the member that links to the next page; the
+	// updatenextlink policy in apiProperties.json goes with it.
+	Pageable   *pageable             `json:"x-ms-pageable,omitempty"`
+	Consumes   []string              `json:"consumes,omitempty"`
+	Produces   []string              `json:"produces"`
+	Parameters []parameter           `json:"parameters"`
+	Responses  map[string]response   `json:"responses"`
+	Security   []map[string][]string `json:"security,omitempty"`
 }
 
+type pageable struct {
+	NextLinkName string `json:"nextLinkName"`
+}
+
+// parameter is a body parameter (Schema set) or a path, query or header
+// parameter (Type set).
 type parameter struct {
-	Name        string         `json:"name"`
-	In          string         `json:"in"`
-	Required    bool           `json:"required"`
-	Description string         `json:"description"`
-	Summary     string         `json:"x-ms-summary"`
-	Visibility  api.Visibility `json:"x-ms-visibility"`
-	Schema      *schema        `json:"schema"`
+	Name          string         `json:"name"`
+	In            string         `json:"in"`
+	Required      bool           `json:"required"`
+	Type          string         `json:"type,omitempty"`
+	Items         *schema        `json:"items,omitempty"`
+	Enum          []string       `json:"enum,omitempty"`
+	Description   string         `json:"description"`
+	Summary       string         `json:"x-ms-summary"`
+	Visibility    api.Visibility `json:"x-ms-visibility,omitempty"`
+	DynamicValues *dynamicValues `json:"x-ms-dynamic-values,omitempty"`
+	Schema        *schema        `json:"schema,omitempty"`
+}
+
+// dynamicValues is x-ms-dynamic-values: the action that lists a
+// parameter's values, as Power Platform's designer offers them.
+type dynamicValues struct {
+	OperationID string `json:"operationId"`
+	Collection  string `json:"value-collection"`
+	ValuePath   string `json:"value-path"`
+	ValueTitle  string `json:"value-title"`
 }
 
 type response struct {
@@ -173,8 +168,10 @@ type response struct {
 }
 
 type header struct {
-	Type        string `json:"type"`
-	Description string `json:"description"`
+	Type        string         `json:"type"`
+	Description string         `json:"description"`
+	Summary     string         `json:"x-ms-summary,omitempty"`
+	Visibility  api.Visibility `json:"x-ms-visibility,omitempty"`
 }
 
 type schema struct {
@@ -237,62 +234,122 @@ func definition(c Config, baseScopes []string, routes []api.Route) swagger {
 			{"Categories", strings.Join(c.Categories, ";")},
 		},
 	}
-	needProblem := false
 	for _, rt := range routes {
-		a := rt.Action
-		o := op{
-			OperationID: a.OperationID,
-			Summary:     a.Summary,
-			Description: a.Description,
-			Visibility:  a.Visibility,
-			Produces:    []string{a.Response.ContentType},
-			Parameters:  []parameter{},
-			Responses:   map[string]response{},
+		for _, a := range rt.Actions {
+			addOperation(&d, rt, a, baseScopes)
 		}
-		if a.Body != nil {
-			o.Consumes = []string{"application/json"}
-			o.Parameters = append(o.Parameters, parameter{
-				Name: "body", In: "body", Required: true,
-				Description: a.Body.Description, Summary: "Request",
-				Visibility: api.VisibilityImportant,
-				Schema:     &schema{Ref: ref(a.Body.Name)},
-			})
-			d.Definitions[a.Body.Name] = objectSchema(a.Body)
-		}
-		ok := response{Description: a.Response.Description}
-		if t := a.Response.Text; t != nil {
-			ok.Schema = &schema{Type: "string", Summary: t.Title, Description: t.Description}
-		} else {
-			ok.Schema = &schema{Ref: ref(a.Response.Object.Name)}
-			d.Definitions[a.Response.Object.Name] = objectSchema(a.Response.Object)
-		}
-		o.Responses["200"] = ok
-		if len(a.Errors) > 0 {
-			o.Produces = append(o.Produces, "application/problem+json")
-		}
-		for _, status := range a.Errors {
-			r := response{Description: api.ErrorDescription(status), Schema: &schema{Ref: ref(api.ProblemObject().Name)}}
-			switch status {
-			case http.StatusUnauthorized:
-				r.Headers = map[string]header{"WWW-Authenticate": {Type: "string", Description: "The Bearer challenge, with the error when a token was sent (RFC 6750)."}}
-			case http.StatusForbidden:
-				r.Headers = map[string]header{"WWW-Authenticate": {Type: "string", Description: "On a missing scope, the Bearer challenge with error insufficient_scope (RFC 6750)."}}
-			case http.StatusServiceUnavailable:
-				r.Headers = map[string]header{"Retry-After": {Type: "integer", Description: "Seconds to wait before retrying."}}
-			}
-			o.Responses[strconv.Itoa(status)] = r
-			needProblem = true
-		}
-		if own := routeScopes(baseScopes, rt.Scopes); len(own) > len(baseScopes) {
-			o.Security = []map[string][]string{{securityName: own}}
-		}
-		d.Paths["/"+rt.Function] = map[string]op{strings.ToLower(a.Method): o}
 	}
-	if needProblem {
+	if slices.ContainsFunc(api.Actions(routes), func(a api.Action) bool { return len(a.Errors) > 0 }) {
 		p := api.ProblemObject()
 		d.Definitions[p.Name] = objectSchema(p)
 	}
 	return d
+}
+
+// addOperation writes action a of route rt into d: its operation, and the
+// definitions of its body and response.
+func addOperation(d *swagger, rt api.Route, a api.Action, baseScopes []string) {
+	o := op{
+		OperationID: a.OperationID,
+		Summary:     a.Summary,
+		Description: a.Description,
+		Visibility:  a.Visibility,
+		Produces:    []string{},
+		Parameters:  []parameter{},
+		Responses:   map[string]response{},
+	}
+	if ct := a.Response.ContentType; ct != "" {
+		o.Produces = append(o.Produces, ct)
+	}
+	for _, p := range a.Params {
+		o.Parameters = append(o.Parameters, nonBodyParameter(p))
+	}
+	if a.Body != nil {
+		// Power Platform sends a body as application/json, an update as
+		// much as a create: an API that also takes a merge patch's own
+		// media type still lists only this one.
+		o.Consumes = []string{"application/json"}
+		o.Parameters = append(o.Parameters, parameter{
+			Name: "body", In: "body", Required: true,
+			Description: a.Body.Description, Summary: "Request",
+			Visibility: api.VisibilityImportant,
+			Schema:     &schema{Ref: ref(a.Body.Name)},
+		})
+		addDefinition(d, a.Body)
+	}
+	ok := response{Description: a.Response.Description}
+	switch r := a.Response; {
+	case r.Text != nil:
+		ok.Schema = &schema{Type: "string", Summary: r.Text.Title, Description: r.Text.Description}
+	case r.Object != nil:
+		ok.Schema = &schema{Ref: ref(r.Object.Name)}
+		addDefinition(d, r.Object)
+	}
+	for _, h := range a.Response.Headers {
+		if ok.Headers == nil {
+			ok.Headers = map[string]header{}
+		}
+		ok.Headers[h.Name] = header{Type: h.Type, Description: h.Description, Summary: h.Title, Visibility: h.Visibility}
+	}
+	if a.Response.NextLink != "" {
+		o.Pageable = &pageable{NextLinkName: a.Response.NextLink}
+	}
+	o.Responses[strconv.Itoa(successStatus(a))] = ok
+	if len(a.Errors) > 0 {
+		o.Produces = append(o.Produces, "application/problem+json")
+	}
+	for _, status := range a.Errors {
+		r := response{Description: api.ErrorDescription(status), Schema: &schema{Ref: ref(api.ProblemObject().Name)}}
+		switch status {
+		case http.StatusUnauthorized:
+			r.Headers = map[string]header{"WWW-Authenticate": {Type: "string", Description: "The Bearer challenge, with the error when a token was sent (RFC 6750)."}}
+		case http.StatusForbidden:
+			r.Headers = map[string]header{"WWW-Authenticate": {Type: "string", Description: "On a missing scope, the Bearer challenge with error insufficient_scope (RFC 6750)."}}
+		case http.StatusServiceUnavailable:
+			r.Headers = map[string]header{"Retry-After": {Type: "integer", Description: "Seconds to wait before retrying."}}
+		}
+		o.Responses[strconv.Itoa(status)] = r
+	}
+	if own := routeScopes(baseScopes, rt.Scopes); len(own) > len(baseScopes) {
+		o.Security = []map[string][]string{{securityName: own}}
+	}
+	path := strings.TrimPrefix(rt.PathOf(a), api.RoutePrefix)
+	if d.Paths[path] == nil {
+		d.Paths[path] = map[string]op{}
+	}
+	d.Paths[path][strings.ToLower(a.Method)] = o
+}
+
+// successStatus is the status a's call answers when it succeeds.
+func successStatus(a api.Action) int { return cmp.Or(a.Response.Status, http.StatusOK) }
+
+// nonBodyParameter is a path, query or header parameter.
+func nonBodyParameter(p api.Param) parameter {
+	out := parameter{
+		Name: p.Name, In: p.In, Required: p.Required, Type: p.Type, Enum: p.Enum,
+		Description: p.Description, Summary: p.Title, Visibility: p.Visibility,
+	}
+	if p.Type == "array" {
+		out.Items = &schema{Type: p.Items}
+	}
+	if v := p.Values; v != nil {
+		out.DynamicValues = &dynamicValues{OperationID: v.OperationID, Collection: v.Collection, ValuePath: v.Value, ValueTitle: v.Title}
+	}
+	return out
+}
+
+// addDefinition writes o, and the objects it holds, into d's definitions.
+// checkDefinitions has made sure that one name is one object.
+func addDefinition(d *swagger, o *api.Object) {
+	if _, done := d.Definitions[o.Name]; done {
+		return
+	}
+	d.Definitions[o.Name] = objectSchema(o)
+	for _, f := range o.Fields {
+		if f.Object != nil {
+			addDefinition(d, f.Object)
+		}
+	}
 }
 
 func ref(name string) string { return "#/definitions/" + name }
@@ -316,7 +373,15 @@ func objectSchema(o *api.Object) *schema {
 	s := &schema{Type: "object", Description: o.Description, Properties: map[string]*schema{}}
 	for _, f := range o.Fields {
 		p := &schema{Type: f.Type, Description: f.Description, Summary: f.Title, Visibility: f.Visibility, Enum: f.Enum}
-		if f.Type == "array" {
+		switch {
+		case f.Type == "object" && f.Object != nil:
+			// A reference alone: Swagger 2.0 ignores whatever stands
+			// beside a $ref (Spectral's no-$ref-siblings refuses it), so
+			// the member's text is its definition's.
+			p = &schema{Ref: ref(f.Object.Name)}
+		case f.Type == "array" && f.Object != nil:
+			p.Items = &schema{Ref: ref(f.Object.Name)}
+		case f.Type == "array":
 			p.Items = &schema{Type: f.Items}
 		}
 		s.Properties[f.Name] = p
@@ -334,7 +399,50 @@ type apiProperties struct {
 		IconBrandColor       string         `json:"iconBrandColor"`
 		Capabilities         []string       `json:"capabilities"`
 		Publisher            string         `json:"publisher"`
+		// Policies are the connector's policy template instances:
+		// updatenextlink for each pageable action.
+		Policies []policy `json:"policyTemplateInstances,omitempty"`
 	} `json:"properties"`
+}
+
+// policy is a policy template instance of apiProperties.json.
+type policy struct {
+	TemplateID string         `json:"templateId"`
+	Title      string         `json:"title"`
+	Parameters map[string]any `json:"parameters"`
+}
+
+// nextLinkPolicies are the updatenextlink instances for the pageable
+// actions, one per next-link member name. Microsoft's connector schema
+// asks for it beside x-ms-pageable "to enable the correct routing of this
+// link": Power Platform then calls the next page through the connector,
+// with the connection's token, rather than at the link as the API wrote
+// it (docs/connector.md says what is known of it).
+func nextLinkPolicies(routes []api.Route) []policy {
+	var out []policy
+	byName := map[string]int{}
+	for _, a := range api.Actions(routes) {
+		name := a.Response.NextLink
+		if name == "" {
+			continue
+		}
+		i, ok := byName[name]
+		if !ok {
+			i = len(out)
+			byName[name] = i
+			out = append(out, policy{
+				TemplateID: "updatenextlink",
+				Title:      "Route the " + name + " of a page through the connector",
+				Parameters: map[string]any{
+					"x-ms-apimTemplate-operationName":                 []string{},
+					"x-ms-apimTemplateParameter.nextLinkPropertyName": name,
+				},
+			})
+		}
+		ops := out[i].Parameters["x-ms-apimTemplate-operationName"].([]string)
+		out[i].Parameters["x-ms-apimTemplate-operationName"] = append(ops, a.OperationID)
+	}
+	return out
 }
 
 type oauthToken struct {
@@ -362,7 +470,7 @@ type value struct {
 	Value string `json:"value"`
 }
 
-func properties(c Config) apiProperties {
+func properties(c Config, routes []api.Route) apiProperties {
 	var p apiProperties
 	p.Properties.ConnectionParameters = map[string]any{
 		"token": oauthToken{
@@ -394,6 +502,7 @@ func properties(c Config) apiProperties {
 	p.Properties.IconBrandColor = c.BrandColor
 	p.Properties.Capabilities = []string{}
 	p.Properties.Publisher = c.Publisher
+	p.Properties.Policies = nextLinkPolicies(routes)
 	return p
 }
 

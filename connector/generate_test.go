@@ -95,11 +95,11 @@ func TestGenerateFiles(t *testing.T) {
 
 func TestEveryRouteIsAnAction(t *testing.T) {
 	// Adding a route with its action adds the operation: the definition's
-	// paths are exactly the routes', and the collection has one request
-	// per route.
+	// operations are exactly the actions, and the collection has one
+	// request per action.
 	extra := api.Route{Function: "Echo", Methods: []string{"GET"}, Scopes: []string{"Echo.Read"},
-		Action: api.Action{Method: "GET", OperationID: "Echo", Summary: "Echo", Description: "Echoes.", Visibility: api.VisibilityInternal,
-			Response: api.Response{Description: "The echo.", ContentType: "text/plain", Text: &api.Field{Title: "Echo", Description: "The echo."}}}}
+		Actions: []api.Action{{Method: "GET", OperationID: "Echo", Summary: "Echo", Description: "Echoes.", Visibility: api.VisibilityInternal,
+			Response: api.Response{Description: "The echo.", ContentType: "text/plain", Text: &api.Field{Title: "Echo", Description: "The echo."}}}}}
 	routes := append(api.Routes(), extra)
 	files, err := Generate(goldenConfig, routes)
 	if err != nil {
@@ -140,17 +140,35 @@ func TestEveryRouteIsAnAction(t *testing.T) {
 			t.Fatalf("%s: %v", files[i].Name, err)
 		}
 	}
-	if len(def.Paths) != len(routes) || len(col.Item) != len(routes) {
-		t.Fatalf("%d paths and %d requests for %d routes", len(def.Paths), len(col.Item), len(routes))
+	actions := api.Actions(routes)
+	ops := 0
+	for _, methods := range def.Paths {
+		ops += len(methods)
 	}
-	for i, rt := range routes {
-		m := def.Paths["/"+rt.Function][strings.ToLower(rt.Action.Method)]
-		if m.OperationID != rt.Action.OperationID {
-			t.Errorf("%s: operationId %q, want %q", rt.Function, m.OperationID, rt.Action.OperationID)
+	if ops != len(actions) {
+		t.Fatalf("%d operations for %d actions", ops, len(actions))
+	}
+	for _, a := range actions {
+		m := def.Paths[strings.TrimPrefix(a.Path, api.RoutePrefix)][strings.ToLower(a.Method)]
+		if m.OperationID != a.OperationID {
+			t.Errorf("%s: operationId %q, want %q", a.Path, m.OperationID, a.OperationID)
 		}
-		if got := col.Item[i].Request; got.Method != rt.Action.Method || got.URL.Raw != "{{baseUrl}}"+rt.Path() {
-			t.Errorf("%s: request %s %s", rt.Function, got.Method, got.URL.Raw)
+	}
+	// Every action is called, and a route without a path parameter is
+	// called once per action, in order: Hello, Me, then (after the
+	// Tasks) Echo.
+	var calls []string
+	for _, it := range col.Item {
+		calls = append(calls, it.Request.Method+" "+it.Request.URL.Raw)
+	}
+	for _, a := range actions {
+		call := a.Method + " {{baseUrl}}" + strings.ReplaceAll(a.Path, "{id}", "{{tasksId}}")
+		if !slices.Contains(calls, call) {
+			t.Errorf("%s: the collection never calls %s", a.OperationID, call)
 		}
+	}
+	if n := len(calls); n < 3 || calls[0] != "POST {{baseUrl}}/api/Hello" || calls[1] != "GET {{baseUrl}}/api/Me" || calls[n-1] != "GET {{baseUrl}}/api/Echo" {
+		t.Errorf("calls %v: want Hello and Me first, and Echo last", calls)
 	}
 	// A route's own scope is required on its operation, and declared.
 	if sec := def.Paths["/Echo"]["get"].Security; len(sec) != 1 || strings.Join(sec[0][securityName], " ") != "user_impersonation Echo.Read" {

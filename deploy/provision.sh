@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Creates, or finds and reuses, everything this API needs in Azure: the
-# function app that runs the Go custom handler, the API's and the
-# connector's app registrations in Entra ID, Easy Auth in front of the app,
-# the handler's AUTH_* settings, and the connector's files. Every value that
-# has to agree across those places (audiences, the connector's client id,
-# the tenant, the redirect URL) is computed once here and handed to each,
-# so they cannot drift apart; e2e/provision_test.go checks the dry run's
-# plan for exactly that.
+# function app that runs the Go custom handler, the Tasks function's table
+# and the app's access to it, the API's and the connector's app
+# registrations in Entra ID (the API's with the app role
+# Tasks.ReadWrite.All), Easy Auth in front of the app, the handler's
+# settings, and the connector's files. Every value that has to agree
+# across those places (audiences, the connector's client id, the tenant,
+# the redirect URL, the storage account and the table) is computed once
+# here and handed to each, so they cannot drift apart;
+# tools/provision_test.go checks the dry run's plan for exactly that.
 #
 # The choices, and why:
 #
@@ -67,6 +69,30 @@
 #   may not be found yet. So the ids of a new registration come from its
 #   create, nothing is looked up on it in the same run (it is known to be
 #   empty), and its service principal's create is tried a few times.
+# * The Tasks function's storage holds no secret. The handler reaches
+#   Table storage as the app's system-assigned managed identity, which
+#   gets Storage Table Data Contributor on the account, through the
+#   identity-based settings of a connection of its own
+#   (TASKS_CONNECTION=TasksStorage, TasksStorage__tableServiceUri, with
+#   __credential managedidentity). AzureWebJobsStorage is not reused: az
+#   functionapp create fills it with a connection string that holds the
+#   account key, and a connection string wins over identity-based settings
+#   of the same name.
+# * The table is created through Azure Resource Manager, which needs only
+#   the rights that made the account. A data-plane create (az storage table
+#   create --auth-mode login) would need a data role for whoever runs this,
+#   which an Owner does not have (Azure/azure-sdk-for-net#24717).
+# * TASKS_STORE=tables is set although it is the default in Azure, for the
+#   reason AUTH_MODE is: if the handler ever failed to see that it runs in
+#   Azure, it would refuse to start rather than keep tasks in a file of
+#   one instance.
+# * The app role Tasks.ReadWrite.All allows users (assigned the role) and
+#   applications (granted it as an application permission: a
+#   service-principal connection). Graph replaces appRoles as a whole and
+#   refuses to change or drop an enabled role, so a role found by its value
+#   keeps its id and is left exactly as it is, and a new one is added to the
+#   roles already there, which go back unchanged. Who holds it is an
+#   administrator's decision: docs/deploy.md shows how to assign it.
 #
 # The script owns what it creates: a rerun sets the API registration's
 # scopes and pre-authorized apps to its own, and replaces Easy Auth's
@@ -94,9 +120,10 @@ usage() {
 	cat <<'EOF'
 usage: deploy/provision.sh --name NAME [flags]
 
-Create, or find and reuse, the function app NAME with Easy Auth, the API's
-and the connector's app registrations, the handler's AUTH_* settings, and
-the connector's files in dist/connector. Run it again to converge.
+Create, or find and reuse, the function app NAME with Easy Auth, the Tasks
+table and the app's access to it, the API's and the connector's app
+registrations, the handler's settings, and the connector's files in
+dist/connector. Run it again to converge.
 
   --name NAME             the function app's name (required): 2-60 lowercase
                           letters, digits and hyphens; the base of the names below
@@ -232,6 +259,14 @@ SP_TRIES=5
 # authsettingsV2 as https://learn.microsoft.com/azure/templates/microsoft.web/2024-04-01/sites/config-authsettingsv2 describes it.
 AUTH_API_VERSION="2024-04-01"
 GRAPH="https://graph.microsoft.com/v1.0"
+# The Tasks function's table and app role, the role that lets the app's
+# identity use the table, and the name of the handler's connection to it.
+TASKS_TABLE="tasks"
+TASKS_ROLE="Tasks.ReadWrite.All"
+TABLE_DATA_ROLE="Storage Table Data Contributor"
+TASKS_CONNECTION_NAME="TasksStorage"
+# Microsoft.Storage's API version for the table resource (Table - Create).
+STORAGE_API_VERSION="2023-05-01"
 
 # The repository's root, wherever this is run from: go run ./cmd/handler
 # and dist/connector are relative to it.
@@ -353,17 +388,17 @@ want_guid() {
 	[ "$DRY_RUN" = 1 ] || is_guid "$2" || die "$1 gave no id (got \"$2\")"
 }
 
-# new_guid makes an id for the API's scope, which Graph wants from the
-# client.
+# new_guid makes an id for a new scope or app role of the API, which Graph
+# wants from the client; a dry run prints the placeholder $1 instead.
 new_guid() {
 	if [ "$DRY_RUN" = 1 ]; then
-		printf '<scope-id>\n'
+		printf '%s\n' "$1"
 	elif [ -r /proc/sys/kernel/random/uuid ]; then
 		cat /proc/sys/kernel/random/uuid
 	elif command -v uuidgen >/dev/null 2>&1; then
 		uuidgen | tr '[:upper:]' '[:lower:]'
 	else
-		die "cannot make a GUID for the scope: install uuidgen"
+		die "cannot make a GUID for the API's registration: install uuidgen"
 	fi
 }
 
@@ -418,6 +453,24 @@ json_list() {
 		out+="${out:+,}\"$v\""
 	done
 	printf '[%s]' "$out"
+}
+
+# json_append prints the JSON array $1 with the JSON value $2 added at its
+# end. $1 is what az printed with -o json: an array, perhaps over several
+# lines, whose strings hold no raw line break (JSON escapes them). It runs
+# in $(...), so callers add || exit.
+json_append() {
+	local a=${1//$'\n'/}
+	a=${a#"${a%%[![:space:]]*}"}
+	a=${a%"${a##*[![:space:]]}"}
+	[[ $a == "["*"]" ]] || die "az printed no JSON array (got \"$1\")"
+	a=${a%]}
+	a=${a%"${a##*[![:space:]]}"}
+	if [ "$a" = "[" ]; then
+		printf '[%s]' "$2"
+	else
+		printf '%s,%s]' "$a" "$2"
+	fi
 }
 
 if [ "$DRY_RUN" = 0 ]; then
@@ -500,6 +553,67 @@ APP_HOST=$(az_value "$NAME.azurewebsites.net" functionapp show --name "$NAME" \
 	die "could not read the function app's host name"
 [ -n "$APP_HOST" ] || die "az functionapp show gave no host name for $NAME"
 
+# --- the Tasks function's table ---------------------------------------------
+
+# The account's id and table endpoint as Azure gives them: the role below
+# is scoped to exactly this account, and a sovereign cloud's endpoint
+# suffix comes out right.
+storage_info=$(az_value "/subscriptions/<subscription-id>/resourceGroups/$RESOURCE_GROUP/providers/Microsoft.Storage/storageAccounts/$STORAGE"$'\n'"https://$STORAGE.table.core.windows.net/" \
+	storage account show --name "$STORAGE" --resource-group "$RESOURCE_GROUP" \
+	--query '[id,primaryEndpoints.table]' -o tsv) ||
+	die "could not read the storage account $STORAGE"
+STORAGE_ID=${storage_info%%[[:space:]]*}
+TABLE_SERVICE_URI=${storage_info##*[[:space:]]}
+TABLE_SERVICE_URI=${TABLE_SERVICE_URI%/}
+if [ "$DRY_RUN" = 0 ]; then
+	storage_id_lower=$(printf '%s' "$STORAGE_ID" | tr '[:upper:]' '[:lower:]')
+	[[ $storage_id_lower =~ ^/subscriptions/[0-9a-f-]{36}/resourcegroups/[^/]+/providers/microsoft\.storage/storageaccounts/$STORAGE$ ]] ||
+		die "az storage account show gave no id of the account $STORAGE (got \"$STORAGE_ID\")"
+	[[ $TABLE_SERVICE_URI =~ ^https://$STORAGE\.table\.[a-z0-9.-]+$ ]] ||
+		die "az storage account show gave no https table endpoint of the account $STORAGE (got \"$TABLE_SERVICE_URI\")"
+fi
+
+# The app's system-assigned managed identity, as which the handler reaches
+# the table. On Flex Consumption the create above made it; an app on
+# another plan, or made earlier without one, gets it here (assigning it
+# keeps any user-assigned identity). A new identity holds no role yet, so
+# none is looked up.
+APP_PRINCIPAL_ID=$(az_lookup functionapp identity show --name "$NAME" --resource-group "$RESOURCE_GROUP" \
+	--query principalId -o tsv) ||
+	die "could not read the function app's managed identity"
+IDENTITY_IS_NEW=0
+if [ -z "$APP_PRINCIPAL_ID" ]; then
+	IDENTITY_IS_NEW=1
+	APP_PRINCIPAL_ID=$(az_value '<app-principal-id>' functionapp identity assign --name "$NAME" \
+		--resource-group "$RESOURCE_GROUP" --query principalId -o tsv) ||
+		die "could not give the function app a system-assigned managed identity"
+fi
+want_guid "the function app's managed identity" "$APP_PRINCIPAL_ID"
+
+# Storage Table Data Contributor on the account: the rows, and the table
+# itself should it ever go missing (the handler creates it then). The
+# principal type spares az a Graph lookup, which a moment-old identity may
+# not pass yet. Some ARM servers answer a second create with an "already
+# exists" error (Azure/azure-cli#31995), so an assignment is looked for
+# first.
+role_count=0
+if [ "$IDENTITY_IS_NEW" = 0 ]; then
+	role_count=$(az_lookup role assignment list --scope "$STORAGE_ID" --role "$TABLE_DATA_ROLE" \
+		--query "[?principalId=='$APP_PRINCIPAL_ID'] | length(@)" -o tsv) ||
+		die "could not list the role assignments on the storage account $STORAGE; none is created while that is unknown"
+	[[ $role_count =~ ^[0-9]+$ ]] || die "az role assignment list gave no count (got \"$role_count\")"
+fi
+if [ "$role_count" -eq 0 ]; then
+	az_change role assignment create --assignee-object-id "$APP_PRINCIPAL_ID" \
+		--assignee-principal-type ServicePrincipal --role "$TABLE_DATA_ROLE" --scope "$STORAGE_ID" -o none
+fi
+
+# The table, as an Azure Resource Manager resource: the PUT creates it, and
+# on a rerun finds it there (200), its rows untouched.
+az_change rest --method PUT \
+	--url "$STORAGE_ID/tableServices/default/tables/$TASKS_TABLE?api-version=$STORAGE_API_VERSION" \
+	--body '{}' -o none
+
 # --- the API's app registration ---------------------------------------------
 
 API_APP_ID=$(find_app "$API_DISPLAY_NAME") || exit
@@ -532,7 +646,7 @@ if [ "$API_IS_NEW" = 0 ]; then
 fi
 SCOPE_IS_NEW=0
 if [ -z "$SCOPE_ID" ]; then
-	SCOPE_ID=$(new_guid)
+	SCOPE_ID=$(new_guid '<scope-id>')
 	SCOPE_IS_NEW=1
 fi
 
@@ -552,6 +666,39 @@ if [ "$SCOPE_IS_NEW" = 1 ]; then
 	az_change rest --method PATCH --url "$GRAPH/applications/$API_OBJECT_ID" \
 		--body "$(printf '{"identifierUris":["%s"],"api":{"requestedAccessTokenVersion":2,"oauth2PermissionScopes":[%s]}}' "$API_URI" "$SCOPE_JSON")" \
 		-o none
+fi
+
+# The app role, found by its value. One that is there stays as it is, and
+# a note says when it is not what this API expects: Graph changes an
+# enabled role only once it is disabled, which would take the role out of
+# its holders' tokens meanwhile.
+role_found=""
+if [ "$API_IS_NEW" = 0 ]; then
+	role_found=$(az_lookup ad app show --id "$API_APP_ID" \
+		--query "appRoles[?value=='$TASKS_ROLE'] | [0].[id, to_string(isEnabled), join(' ', sort(allowedMemberTypes))]" -o tsv) ||
+		die "could not read the app roles of the API's app registration $API_APP_ID"
+fi
+if [ -n "$role_found" ]; then
+	read -r role_id role_enabled role_types <<<"$role_found"
+	want_guid "the app role $TASKS_ROLE of $API_APP_ID" "$role_id"
+	if [ "$role_enabled" != true ] || [ "$role_types" != "Application User" ]; then
+		note "the app role $TASKS_ROLE of $API_DISPLAY_NAME is left as it is (enabled: $role_enabled; member types: ${role_types:-none}),"
+		note "  though this API expects it enabled for both User and Application (docs/deploy.md)."
+	fi
+else
+	# The roles there are go back as they are, without origin, which
+	# Graph sets itself.
+	roles_json="[]"
+	if [ "$API_IS_NEW" = 0 ]; then
+		roles_json=$(az_lookup ad app show --id "$API_APP_ID" \
+			--query 'appRoles[].{allowedMemberTypes: allowedMemberTypes, description: description, displayName: displayName, id: id, isEnabled: isEnabled, value: value}' -o json) ||
+			die "could not read the app roles of the API's app registration $API_APP_ID"
+	fi
+	ROLE_JSON=$(printf '{"allowedMemberTypes":["User","Application"],"description":"Read, create, change and delete the tasks of every user of the tenant in %s.","displayName":"Read and write all tasks","id":"%s","isEnabled":true,"value":"%s"}' \
+		"$NAME" "$(new_guid '<role-id>')" "$TASKS_ROLE")
+	roles_body=$(json_append "$roles_json" "$ROLE_JSON") || exit
+	az_change rest --method PATCH --url "$GRAPH/applications/$API_OBJECT_ID" \
+		--body "{\"appRoles\":$roles_body}" -o none
 fi
 
 # --- the connector's app registration ---------------------------------------
@@ -642,6 +789,11 @@ SETTINGS=(
 	"AUTH_ALLOWED_CLIENT_APPS=$CONNECTOR_APP_ID"
 	"AUTH_REQUIRED_SCOPES=$SCOPE"
 	AUTH_EASYAUTH_VERIFY_TOKEN=true
+	TASKS_STORE=tables
+	"TASKS_CONNECTION=$TASKS_CONNECTION_NAME"
+	"${TASKS_CONNECTION_NAME}__tableServiceUri=$TABLE_SERVICE_URI"
+	"${TASKS_CONNECTION_NAME}__credential=managedidentity"
+	"TASKS_TABLE=$TASKS_TABLE"
 )
 az_change functionapp config appsettings set --name "$NAME" --resource-group "$RESOURCE_GROUP" \
 	--settings "${SETTINGS[@]}" -o none

@@ -263,7 +263,7 @@ func TestRefusesToStart(t *testing.T) {
 		{"a relative HOME", map[string]string{"AUTH_MODE": "dev", "HOME": "repo"}, []string{"$HOME", "not an absolute path"}},
 		{"dev mode off loopback", map[string]string{"AUTH_MODE": "dev", "LISTEN_HOST": "0.0.0.0", "AUTH_DEV_KEY_FILE": "/nonexistent/k.pem"}, []string{"loopback only"}},
 		{"every problem at once", map[string]string{"AUTH_MODE": "bogus", "AUTH_TENANT_ID": "nope", "LOG_LEVEL": "loud", "FUNCTIONS_CUSTOMHANDLER_PORT": "x"},
-			[]string{"4 configuration problem(s)", "AUTH_MODE", "AUTH_TENANT_ID", "LOG_LEVEL", "FUNCTIONS_CUSTOMHANDLER_PORT"}},
+			[]string{"5 configuration problem(s)", "AUTH_MODE", "AUTH_TENANT_ID", "LOG_LEVEL", "FUNCTIONS_CUSTOMHANDLER_PORT", "TASKS_STORE_FILE"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -294,9 +294,10 @@ func TestCheck(t *testing.T) {
 	bad := exec.Command(handlerBin, "check")
 	bad.Env = environ(map[string]string{"AUTH_MODE": "dev", "WEBSITE_INSTANCE_ID": "x", "LOG_LEVEL": "loud"})
 	out, err = bad.CombinedOutput()
-	// No HOME either, so no place for the dev key: three problems, one report.
-	if err == nil || !strings.Contains(string(out), "3 configuration problem(s)") || !strings.Contains(string(out), "AUTH_DEV_KEY_FILE") {
-		t.Fatalf("check with three problems: %v\n%s", err, out)
+	// No HOME either, so no place for the dev key; and in Azure the tasks
+	// need Table storage, which nothing names: four problems, one report.
+	if err == nil || !strings.Contains(string(out), "4 configuration problem(s)") || !strings.Contains(string(out), "AUTH_DEV_KEY_FILE") || !strings.Contains(string(out), "no storage connection for the tasks") {
+		t.Fatalf("check with four problems: %v\n%s", err, out)
 	}
 }
 

@@ -22,12 +22,6 @@ import (
 // handlerBin is the binary under test, built once by TestMain.
 var handlerBin string
 
-// handlerIsPackaged says whether handlerBin is built exactly as make
-// package builds the handler (static linux/amd64, -trimpath), which it is
-// on a linux/amd64 machine: the package tests then pack it instead of
-// building another.
-var handlerIsPackaged = runtime.GOOS == "linux" && runtime.GOARCH == "amd64"
-
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "e2e-handler-")
 	if err != nil {
@@ -35,8 +29,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	handlerBin = filepath.Join(dir, "handler")
-	// As packBins builds the handler for the package, on this machine's
-	// platform.
+	// As make dev builds it: static, -trimpath, for this machine.
 	build := exec.Command("go", "build", "-trimpath", "-buildvcs=auto", "-o", handlerBin, "./cmd/handler")
 	build.Dir = ".."
 	build.Env = buildEnv("GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
@@ -47,6 +40,12 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// buildEnv is the Makefile's: the shell's GOFLAGS and go.work do not
+// apply, and the handler is static.
+func buildEnv(extra ...string) []string {
+	return append(os.Environ(), append([]string{"GOFLAGS=", "GOWORK=off", "GO111MODULE=on", "CGO_ENABLED=0"}, extra...)...)
 }
 
 // syncBuffer collects a child's output while it runs.
@@ -145,6 +144,13 @@ func startOnce(t *testing.T, env map[string]string, retry bool) (p *proc, taken 
 		"FUNCTIONS_HTTPWORKER_ID":           worker,
 		"FUNCTIONS_APP_ROOT_PATH":           root,
 	}
+	// Every handler has a tasks store of its own: an embedded file in the
+	// test's directory (two processes cannot share one), or, where the
+	// environment is Azure's and so Table storage is the default,
+	// Azurite's well-known address, which nothing calls unless a test
+	// calls Tasks (start-up never reaches the network).
+	full["TASKS_STORE_FILE"] = filepath.Join(t.TempDir(), "tasks.db")
+	full["AzureWebJobsStorage"] = "UseDevelopmentStorage=true"
 	for k, v := range env {
 		full[k] = v
 	}

@@ -134,6 +134,16 @@ func stopGroup(t *testing.T, cmd *exec.Cmd, done <-chan struct{}) {
 	}
 }
 
+// lookBash returns bash, or skips the test where there is none.
+func lookBash(t *testing.T) string {
+	t.Helper()
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("bash is not installed")
+	}
+	return bash
+}
+
 func TestMakeDevServesThePrintedRequest(t *testing.T) {
 	t.Parallel()
 	if _, err := exec.LookPath("curl"); err != nil {

@@ -140,7 +140,7 @@ func resolves(file, ref string, exists func(string) bool, names map[string]bool)
 
 func TestDocCitationMatcher(t *testing.T) {
 	t.Parallel()
-	files := []string{"README.md", "docs/benchmarks.md", "docs/connector.md", "docs/deploy.md", "e2e/testdata/README.md", "e2e/testdata/connector-schemas/README.md", "api/invoke.go"}
+	files := []string{"README.md", "docs/benchmarks.md", "docs/connector.md", "docs/deploy.md", "e2e/testdata/README.md", "tools/testdata/connector-schemas/README.md", "api/invoke.go"}
 	tests := []struct {
 		name string
 		file string
@@ -148,7 +148,7 @@ func TestDocCitationMatcher(t *testing.T) {
 		bad  int // how many problems
 	}{
 		{name: "note cited by section", file: "api/invoke.go", text: "// inside another (platform.md §2.1).", bad: 2},
-		{name: "note with a space before the section", file: "e2e/package_test.go", text: "// See users.md §1.1–§1.2.", bad: 2},
+		{name: "note with a space before the section", file: "tools/package_test.go", text: "// See users.md §1.1–§1.2.", bad: 2},
 		{name: "shared reference", file: "tools/x.yaml", text: "# summarised in shared reference connector.md §2)", bad: 2},
 		{name: "shared reference, no file", file: "e2e/testdata/README.md", text: "copied from shared reference connector-schemas/", bad: 1},
 		{name: "shared folder", file: "docs/x.md", text: "see [notes](../shared/platform.md)", bad: 2},
@@ -158,7 +158,7 @@ func TestDocCitationMatcher(t *testing.T) {
 		{name: "missing file in a comment", file: "api/invoke.go", text: "// details in docs/platform.md", bad: 1},
 		{name: "missing bare name", file: "api/invoke.go", text: "// details in platform.md", bad: 1},
 		{name: "path to a name that exists elsewhere", file: "bench/http.sh", text: "# writes bench/out/benchmarks.md", bad: 1},
-		{name: "missing file relative to the citing folder", file: "e2e/testdata/connector-schemas/README.md", text: "(details in ../connector.md)", bad: 1},
+		{name: "missing file relative to the citing folder", file: "tools/testdata/connector-schemas/README.md", text: "(details in ../connector.md)", bad: 1},
 		{name: "missing Markdown link", file: "docs/deploy.md", text: "[the guide](guide.md#setup)", bad: 1},
 
 		{name: "link relative to the citing file", file: "docs/deploy.md", text: "[connector.md](connector.md#3-create-the-connector)", bad: 0},
@@ -172,7 +172,7 @@ func TestDocCitationMatcher(t *testing.T) {
 		{name: "host name without a scheme", file: "docs/deploy.md", text: "see github.com/microsoft/PowerPlatformConnectors/blob/dev/README.md", bad: 0},
 		{name: "repo@commit:path", file: "e2e/testdata/README.md", text: "| microsoft/x@8bff86e:schemas/README.md |", bad: 0},
 		{name: "Go string literal is data", file: "connector/x_test.go", text: `	p := filepath.Join(dir, "benchmarks.md")`, bad: 0},
-		{name: "JSON is data", file: "e2e/testdata/connectors/x.json", text: `{"description": "see CONTRIBUTING.md"}`, bad: 0},
+		{name: "JSON is data", file: "tools/testdata/connectors/x.json", text: `{"description": "see CONTRIBUTING.md"}`, bad: 0},
 		{name: "example paths in cmd/funcpack", file: "cmd/funcpack/ignore.go", text: `//     "docs" with "!docs/a.md" ships docs/a.md`, bad: 0},
 		{name: "section sign after another file", file: "README.md", text: "(RFC 9112 §6.1) and README.md", bad: 0},
 		{name: "a name that only ends like .md", file: "docs/deploy.md", text: "see notes.mdx and x.md5", bad: 0},

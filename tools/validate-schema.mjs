@@ -14,7 +14,7 @@
 // never mistaken for a merely invalid one.
 //
 // The schema must be strict JSON. Microsoft's connector schemas are JSONC
-// and lag the service; the Go tests (e2e/tools_test.go) strip their
+// and lag the service; the Go tests (tools/connector_test.go) strip their
 // comments and apply named widenings before calling this script, so that
 // every departure from the published schema is visible in Go, not here.
 

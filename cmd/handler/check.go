@@ -47,6 +47,7 @@ func check(ctx context.Context, args []string, lookup lookupFunc, stdout, stderr
 		return err
 	}
 	cfg, errs := readConfig(lookup)
+	errs = append(errs, cfg.Tasks.problems...)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	for _, s := range cfg.settings() {
 		// The values are the environment's, whatever it holds: a token

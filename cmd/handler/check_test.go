@@ -69,7 +69,7 @@ func TestCheckAudienceWarning(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := runMain(t, env{"AUTH_TENANT_ID": tenant, "AUTH_AUDIENCES": tt.audiences}, "check")
+			code, stdout, stderr := runMain(t, env{"AUTH_TENANT_ID": tenant, "AUTH_AUDIENCES": tt.audiences, "TASKS_STORE_FILE": "/tmp/tasks.db"}, "check")
 			if code != 0 {
 				t.Fatalf("exit %d, want 0: a warning does not fail the check\n%s%s", code, stdout, stderr)
 			}

@@ -42,7 +42,7 @@ func runMainIn(t *testing.T, stdin io.Reader, e env, args ...string) (code int, 
 
 func TestCommandLine(t *testing.T) {
 	dev := devTestEnv(t)
-	jwt := env{"AUTH_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47", "AUTH_AUDIENCES": "api://hello-fn,3f2a1b7c-5d4e-4f60-8a9b-0c1d2e3f4a5b"}
+	jwt := env{"AUTH_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47", "AUTH_AUDIENCES": "api://hello-fn,3f2a1b7c-5d4e-4f60-8a9b-0c1d2e3f4a5b", "TASKS_STORE_FILE": filepath.Join(t.TempDir(), "tasks.db")}
 	out := filepath.Join(t.TempDir(), "out")
 	const clientID = "0c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5"
 	cases := []struct {
@@ -71,7 +71,7 @@ func TestCommandLine(t *testing.T) {
 		{name: "serve --help", args: []string{"serve", "--help"}, stdout: []string{"usage: handler [serve]"}},
 		{name: "serve argument", args: []string{"serve", "x"}, code: 2, stderrOnce: `unexpected argument "x"`, stderr: []string{"Run 'handler serve -h' for usage."}, quietOut: true},
 		{name: "serve flag", args: []string{"serve", "--port", "1"}, code: 2, stderrOnce: "flag provided but not defined: -port", quietOut: true},
-		{name: "serve misconfigured", args: nil, env: env{}, code: 1, stderrOnce: "handler: 1 configuration problem(s)"},
+		{name: "serve misconfigured", args: nil, env: env{}, code: 1, stderrOnce: "handler: 2 configuration problem(s)", stderr: []string{"the embedded tasks store needs TASKS_STORE_FILE: $HOME is not set"}},
 		{name: "serve without configuration names make dev", args: nil, env: env{}, code: 1,
 			stderr: []string{"run make dev (or ./handler dev)", "local.settings.json is read only by func start", "both listen on port 7071"}},
 
@@ -93,7 +93,7 @@ func TestCommandLine(t *testing.T) {
 			stderrOnce: "is not among AUTH_AUDIENCES"},
 		{name: "check connector resource, trailing slash", args: []string{"check", "--connector-resource", "api://hello-fn/"}, env: jwt, code: 1, stdout: []string{"only in letter case or a trailing slash"}},
 		{name: "check connector resource behind Easy Auth", args: []string{"check", "--connector-resource", "api://hello-fn"},
-			env: env{"WEBSITE_AUTH_ENABLED": "true", "WEBSITE_SITE_NAME": "hello-fn", "AUTH_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47"}, code: 1,
+			env: env{"WEBSITE_AUTH_ENABLED": "true", "WEBSITE_SITE_NAME": "hello-fn", "AUTH_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47", "AzureWebJobsStorage__accountName": "hellofn"}, code: 1,
 			stdout: []string{"cannot check", "Easy Auth's allowed token audiences"}, stderrOnce: "not checked: AUTH_AUDIENCES is not set"},
 
 		{name: "connector -h", args: []string{"connector", "-h"}, stdout: []string{"usage: handler connector", "--out", "WEBSITE_HOSTNAME", "AUTH_AUDIENCES", "-client-id", "-resource", "-tenant", "-title", "-name"}},
@@ -251,11 +251,12 @@ func TestCheckOnline(t *testing.T) {
 	const tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 	const mistyped = "72f988bf-86f1-41af-91ab-2d7cd011db48"
 	srv, hits := fakeIssuer(t, tenant)
+	tasksFile := filepath.Join(t.TempDir(), "tasks.db")
 	jwt := func(tid string) env {
-		return env{"AUTH_MODE": "jwt", "AUTH_TENANT_ID": tid, "AUTH_AUDIENCES": "api://x", "AUTH_AUTHORITY": srv.URL}
+		return env{"AUTH_MODE": "jwt", "AUTH_TENANT_ID": tid, "AUTH_AUDIENCES": "api://x", "AUTH_AUTHORITY": srv.URL, "TASKS_STORE_FILE": tasksFile}
 	}
 	easyauth := func(verify string) env {
-		return env{"WEBSITE_AUTH_ENABLED": "true", "WEBSITE_SITE_NAME": "hello-fn", "AUTH_TENANT_ID": tenant, "AUTH_AUDIENCES": "api://x", "AUTH_EASYAUTH_VERIFY_TOKEN": verify, "AUTH_AUTHORITY": srv.URL}
+		return env{"WEBSITE_AUTH_ENABLED": "true", "WEBSITE_SITE_NAME": "hello-fn", "AUTH_TENANT_ID": tenant, "AUTH_AUDIENCES": "api://x", "AUTH_EASYAUTH_VERIFY_TOKEN": verify, "AUTH_AUTHORITY": srv.URL, "AzureWebJobsStorage__accountName": "hellofn"}
 	}
 	cases := []struct {
 		name      string

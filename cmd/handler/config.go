@@ -36,12 +36,13 @@ const (
 // config is the handler's configuration, read once from the environment
 // and validated before anything listens. It has one section per concern,
 // each read and checked by its own function (readListen, readLog,
-// readAuth); a data store's section goes beside them. readConfig reports
+// readAuth, readTasks). readConfig reports
 // the problems of every section at once.
 type config struct {
 	Listen listenConfig
 	Log    logConfig
 	Auth   authConfig
+	Tasks  tasksConfig
 
 	// Platform is where the process runs (detectPlatform): dev mode,
 	// development tokens and the embedded store refuse Azure, and Easy
@@ -124,11 +125,13 @@ func easyAuthGate(getenv func(string) string, p platform) (bool, string) {
 // problem at once.
 func loadConfig(lookup lookupFunc) (config, error) {
 	c, errs := readConfig(lookup)
-	return c, problems(errs)
+	return c, problems(append(errs, c.Tasks.problems...))
 }
 
 // readConfig reads every section, and returns the problems of all of
-// them, section by section.
+// them, section by section, but the tasks store's: those are kept in
+// c.Tasks.problems, for the commands that serve (loadConfig) and check,
+// since explain and token judge and mint tokens without a store.
 func readConfig(lookup lookupFunc) (config, []error) {
 	getenv := lookup.get
 	c := config{
@@ -139,6 +142,7 @@ func readConfig(lookup lookupFunc) (config, []error) {
 	c.Listen, listenErrs = readListen(getenv)
 	c.Log, logErrs = readLog(getenv)
 	c.Auth, authErrs = readAuth(getenv, c.Platform, c.Listen)
+	c.Tasks = readTasks(getenv, c.Platform, c.Auth.DevKeyFile)
 	return c, slices.Concat(listenErrs, logErrs, authErrs)
 }
 
@@ -439,6 +443,7 @@ func (c config) settings() [][2]string {
 	}
 	s = append(s, [2]string{"AUTH_TOKEN_CACHE_SIZE", cache})
 	return append(s,
+		[2]string{"TASKS_STORE", c.Tasks.description() + " (" + c.Tasks.StoreReason + ")"},
 		[2]string{"LISTEN", net.JoinHostPort(c.Listen.Host, c.Listen.Port)},
 		[2]string{"LOG_LEVEL", c.Log.Level.String()},
 	)

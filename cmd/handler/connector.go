@@ -162,7 +162,7 @@ func connectorCommand(args []string, getenv func(string) string, stdout, stderr 
 		}
 		fmt.Fprintf(stdout, "wrote %s\n", path)
 	}
-	printSecurity(stdout, c, *out, len(routes), tenantDefaulted)
+	printSecurity(stdout, c, *out, len(api.Actions(routes)), tenantDefaulted)
 	return nil
 }
 

@@ -13,20 +13,25 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/entrafunc/entrafunc/api"
 	"github.com/entrafunc/entrafunc/auth"
+	"github.com/entrafunc/entrafunc/internal/bounded"
 )
 
 const devUsage = `usage: handler dev [-port N] [-name NAME]
 
 Serve in dev mode on 127.0.0.1 (what make dev runs), and once listening
-print to stderr a curl that calls /api/Hello with a fresh token for NAME.
+print to stderr a curl that calls /api/Hello with a fresh token for NAME,
+and the calls that create and list NAME's tasks.
 The JSON log stays on stdout. Stop it with Ctrl-C.
 
 The configuration is the fixed dev one, whatever the shell exports: the dev
 tenant and audience, the default required scope, no allow-lists, loopback
 only. Every AUTH_* and listen setting in the environment is ignored (and
-named on stderr). Read from the environment are only what locates the
-development key (AUTH_DEV_KEY_FILE, XDG_CONFIG_HOME, HOME, AppData),
+named on stderr), and so is TASKS_STORE: tasks go to the embedded store.
+Read from the environment are only what locates the development key and
+the embedded store (AUTH_DEV_KEY_FILE, TASKS_STORE_FILE, XDG_CONFIG_HOME,
+HOME, AppData),
 GOGC and GOMEMLIMIT, and LOG_LEVEL when valid (an invalid one is ignored,
 and named among the ignored). Like AUTH_MODE=dev, it refuses to run in
 Azure: on any hosting option that sets one of WEBSITE_INSTANCE_ID,
@@ -95,6 +100,21 @@ func devBanner(base, tok, name string, ignored []string) string {
 	// quoted for the shell whatever the name holds.
 	fmt.Fprintf(&b, "curl -s -X POST %s/api/Hello -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d %s\n\n",
 		base, tok, shellWord(`{"name": `+string(body)+`}`))
+	// Tasks: a token in a shell variable keeps the lines short, and
+	// ./handler token mints the same user's (same oid) every time.
+	fmt.Fprintf(&b, "Tasks, each user's own (the embedded store keeps them across restarts):\n\n")
+	fmt.Fprintf(&b, "T=$(./handler token --dev --name %s)\n", shellWord(name))
+	fmt.Fprintf(&b, "curl -s -X POST %s/api/tasks -H \"Authorization: Bearer $T\" -H 'Content-Type: application/json' -d '{\"title\": \"Try the Tasks API\"}'\n", base)
+	fmt.Fprintf(&b, "curl -s %s/api/tasks -H \"Authorization: Bearer $T\"\n\n", base)
+	b.WriteString("List again with another token in T:\n")
+	for _, l := range [][2]string{
+		{"T=$(./handler token --dev --name Ana)", "another user: none of " + bounded.String(name) + "'s tasks"},
+		{"T=$(./handler token --dev --name Ana --role " + api.TasksAdminRole + ")", "the tenant's administrator: every task"},
+		{"T=$(./handler token --dev --app-only --role " + api.TasksAdminRole + ")", "the same, as an app (a service-principal connection)"},
+	} {
+		fmt.Fprintf(&b, "  %-66s # %s\n", l[0], l[1])
+	}
+	b.WriteString("\n")
 	b.WriteString("More tokens: ./handler token --dev --name Someone [--scope none for a 403] [--expired for a 401]\nWhy a call was refused: ./handler explain --dev TOKEN\n\n")
 	if len(ignored) > 0 {
 		fmt.Fprintf(&b, "Ignored from the environment (handler dev runs the fixed dev configuration): %s\n\n", strings.Join(ignored, ", "))
@@ -135,7 +155,7 @@ func (d *devEnv) get(k string) (string, bool) {
 			d.ignored[k] = true
 		}
 		return d.port, d.port != ""
-	case "AUTH_DEV_KEY_FILE", "XDG_CONFIG_HOME", "HOME", "AppData", "GOGC", "GOMEMLIMIT":
+	case "AUTH_DEV_KEY_FILE", "TASKS_STORE_FILE", "XDG_CONFIG_HOME", "HOME", "AppData", "GOGC", "GOMEMLIMIT":
 		return d.lookup(k)
 	case "LOG_LEVEL":
 		var l slog.Level

@@ -17,6 +17,8 @@ import (
 	"github.com/entrafunc/entrafunc/api"
 	"github.com/entrafunc/entrafunc/auth"
 	"github.com/entrafunc/entrafunc/internal/bounded"
+	// Named apart from this file's explain command.
+	expl "github.com/entrafunc/entrafunc/internal/explain"
 )
 
 const explainUsage = `usage: handler explain [--online] [--json] [--dev] [--function NAME] TOKEN|-
@@ -51,10 +53,11 @@ examples:
   handler explain --json - < token.txt | jq '.checks[] | select(.result == "fail")'
 `
 
-// explainReport is handler explain --json's output.
+// explainReport is handler explain --json's output: the explanation,
+// with the verdict once, in the server's terms.
 type explainReport struct {
 	Mode string `json:"mode"`
-	*auth.Explanation
+	*expl.Explanation
 	Verdict explainVerdict `json:"verdict"`
 	// Warnings are about how the token was given or judged.
 	Warnings []string `json:"warnings,omitempty"`
@@ -120,6 +123,7 @@ func explain(ctx context.Context, args []string, lookup lookupFunc, stdin io.Rea
 			return f.fail(fmt.Errorf("no function %s in the route table", shown(*function)))
 		}
 		pol = pol.Require(rt.Scopes, rt.Roles)
+		pol.AppRoles = rt.AppRoles
 	}
 
 	mv, err := explainVerifier(ctx, a, *online)
@@ -128,7 +132,7 @@ func explain(ctx context.Context, args []string, lookup lookupFunc, stdin io.Rea
 		return usageError{err}
 	}
 	warnings = append(warnings, explainNotes(a, mv, *online)...)
-	e := mv.Explain(ctx, raw, auth.ExplainOptions{Policy: pol, CheckSignature: mv.Signed})
+	e := expl.Explain(ctx, mv.Verifier, raw, auth.TraceOptions{Policy: pol, CheckSignature: mv.Signed})
 
 	rep := explainReport{Mode: a.Mode, Explanation: e, Warnings: warnings}
 	rep.Verdict = explainVerdict{Accepted: e.Accepted, Status: http.StatusOK, Reason: e.Reason, Conditional: e.Conditional}
@@ -227,7 +231,7 @@ func findRoute(routes []api.Route, name string) (api.Route, bool) {
 }
 
 // marks are how a check's result is shown.
-var marks = map[auth.CheckResult]string{auth.CheckPassed: "✓", auth.CheckFailed: "✗", auth.CheckNotChecked: "?"}
+var marks = map[expl.Result]string{expl.Passed: "✓", expl.Failed: "✗", expl.NotChecked: "?"}
 
 // writeExplanation prints rep for a person. Everything from the token
 // goes through term first: a claim may hold escape sequences meant for
@@ -242,10 +246,10 @@ func writeExplanation(w io.Writer, rep explainReport) {
 	}
 	desc := []string{fmt.Sprintf("%s (%d segments)", what, sh.Segments)}
 	if sh.Kind != "" {
-		desc = append(desc, sh.Kind)
+		desc = append(desc, string(sh.Kind))
 	}
 	if sh.Actor != "" {
-		desc = append(desc, sh.Actor)
+		desc = append(desc, string(sh.Actor))
 	}
 	if sh.Version != "" {
 		desc = append(desc, "v"+term(sh.Version))
@@ -261,7 +265,7 @@ func writeExplanation(w io.Writer, rep explainReport) {
 		fmt.Fprintf(w, "note:      %s\n", term(s))
 	}
 
-	table := func(title string, rows []auth.ExplainedItem) {
+	table := func(title string, rows []expl.Item) {
 		if len(rows) == 0 {
 			return
 		}
@@ -289,14 +293,14 @@ func writeExplanation(w io.Writer, rep explainReport) {
 	fmt.Fprintln(w, "\nchecks, in the server's order")
 	for _, c := range e.Checks {
 		line := fmt.Sprintf("  %s %s", marks[c.Result], c.Name)
-		if c.Result == auth.CheckFailed {
+		if c.Result == expl.Failed {
 			line += "  [reason " + c.Reason + "]"
 			if c.AfterRefusal {
 				line += "  (past the first ✗: shown for what else to fix)"
 			}
 		}
 		fmt.Fprintln(w, line)
-		if c.Result == auth.CheckPassed {
+		if c.Result == expl.Passed {
 			continue
 		}
 		field := func(name, v string) {
@@ -305,7 +309,7 @@ func writeExplanation(w io.Writer, rep explainReport) {
 			}
 		}
 		field("problem", term(c.Problem))
-		if c.Result == auth.CheckFailed {
+		if c.Result == expl.Failed {
 			field("token", term(c.Got))
 			field("expected", term(c.Want))
 			field("cause", plain(c.Cause))

@@ -200,7 +200,8 @@ func TestEasyAuthGatePlatforms(t *testing.T) {
 			e["AUTH_TENANT_ID"] = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 			e["AUTH_MODE"] = "easyauth"
 			delete(e, "FUNCTIONS_CUSTOMHANDLER_PORT")
-			_, err := loadConfig(e.get)
+			_, errs := readConfig(e.get) // the auth section's problems
+			err := problems(errs)
 			if (err == nil) != want {
 				t.Errorf("AUTH_MODE=easyauth: err = %v, want error: %v", err, !want)
 			}

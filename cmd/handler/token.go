@@ -42,6 +42,8 @@ examples:
   handler token --dev --scope none        # expect 403
   handler token --dev --expired           # expect 401 (token_expired)
   handler token --role Admin --group 6b9e… --lifetime 10m
+  handler token --dev --name Ana --role Tasks.ReadWrite.All   # every task of the tenant
+  handler token --dev --app-only --role Tasks.ReadWrite.All   # the same, as an app
 `
 
 // token prints a development access token that a dev-mode server accepts.
@@ -61,12 +63,16 @@ func token(args []string, lookup lookupFunc, stdout, stderr io.Writer) error {
 	f.Var(&groups, "group", "group object id (groups), repeatable")
 	f.StringVar(&t.ClientAppID, "client-app", auth.DevClientAppID, "the calling app's client id (azp)")
 	f.DurationVar(&t.Lifetime, "lifetime", time.Hour, "how long the token is valid")
+	f.BoolVar(&t.AppOnly, "app-only", false, "issue an app-only token (idtyp app, no scp), as a service-principal connection gets; give it --role Tasks.ReadWrite.All to be the tenant's administrator of Tasks")
 	expired := f.Bool("expired", false, "issue a token that expired an hour ago, beyond the 5 minutes of clock skew servers allow: for trying the 401 and handler explain")
 	if help, err := f.parse(args); help || err != nil {
 		return err
 	}
 	if t.Lifetime <= 0 {
 		return f.fail(errors.New("--lifetime must be positive"))
+	}
+	if t.AppOnly && len(scopes) > 0 {
+		return f.fail(errors.New("--app-only and --scope do not go together: an app-only token carries app roles (--role), never delegated scopes"))
 	}
 	if *expired {
 		lifetimeSet := false

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"context"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/entrafunc/entrafunc/auth"
 )
 
 // TestTokenExpired: --expired gives a token the server refuses as
@@ -32,5 +36,40 @@ func TestTokenSaysWhyThereIsNoPlaceForTheKey(t *testing.T) {
 		if code != 1 || out != "" || !strings.Contains(stderr, "not an absolute path") {
 			t.Errorf("%v: exit %d, stdout %q, stderr %s", e, code, out, stderr)
 		}
+	}
+}
+
+// TestTokenAppOnly: --app-only mints what a service-principal connection
+// gets (idtyp app, no scp), which the verifier reads as app-only with its
+// roles; --scope cannot go with it.
+func TestTokenAppOnly(t *testing.T) {
+	keyFile := filepath.Join(t.TempDir(), "k.pem")
+	e := env{"AUTH_DEV_KEY_FILE": keyFile}
+	code, tok, stderr := runMain(t, e, "token", "--dev", "--app-only", "--role", "Tasks.ReadWrite.All")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	key, err := auth.LoadOrCreateDevKey(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := key.KeySet()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := auth.NewVerifier(auth.Config{TenantID: auth.DevTenantID, Audiences: []string{auth.DevAudience}}, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := v.Verify(context.Background(), strings.TrimSpace(tok))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.AppOnly || len(p.Scopes) != 0 || !slices.Equal(p.Roles, []string{"Tasks.ReadWrite.All"}) || p.Name != "" || !auth.IsGUID(p.ObjectID) {
+		t.Errorf("principal %+v", p)
+	}
+	code, _, stderr = runMain(t, e, "token", "--dev", "--app-only", "--scope", "user_impersonation")
+	if code != 2 || !strings.Contains(stderr, "do not go together") {
+		t.Errorf("--app-only --scope: exit %d: %s", code, stderr)
 	}
 }

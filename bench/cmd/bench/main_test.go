@@ -15,15 +15,15 @@ import (
 
 func TestCommand(t *testing.T) {
 	s := report.Settings{Rounds: defaultRounds, Duration: defaultDuration, OpenDuration: defaultOpenDuration, Warmup: defaultWarmup,
-		Conns: defaultConns, Rate: defaultRate, ColdStarts: defaultColdStarts}
+		Conns: defaultConns, Rate: defaultRate, PostRate: defaultPostRate, ColdStarts: defaultColdStarts}
 	if got := command(s, false); got != "make bench" {
 		t.Errorf("defaults: %q", got)
 	}
 	if got := command(s, true); got != "make bench-docs" {
 		t.Errorf("defaults, tracked documents: %q", got)
 	}
-	s.Rounds, s.Duration, s.VariantTags = 7, 2*time.Second, []string{"netgo"}
-	if got := command(s, false); got != "ROUNDS=7 DURATION=2s HANDLER_TAGS='netgo' make bench" {
+	s.Rounds, s.Duration, s.PostRate, s.VariantTags = 7, 2*time.Second, 100, []string{"netgo"}
+	if got := command(s, false); got != "ROUNDS=7 DURATION=2s POST_RATE=100 HANDLER_TAGS='netgo' make bench" {
 		t.Errorf("changed: %q", got)
 	}
 }
@@ -110,10 +110,14 @@ func TestSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs every server (-short skips)")
 	}
+	// The run's temporary directory, with the handlers' tasks stores, must
+	// be gone afterwards.
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "results.json")
 	err := mainErr([]string{"-rounds", "1", "-duration", "300ms", "-open-duration", "300ms", "-warmup", "0s",
-		"-rate", "200", "-conns", "4", "-docs", dir, "-json", out})
+		"-rate", "200", "-post-rate", "100", "-conns", "4", "-docs", dir, "-json", out})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,15 +139,31 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("%s: no RSS", s.Name)
 		}
 	}
-	for _, k := range []string{report.Ceiling, report.Handler, "handler-nocache", report.GoPeer, report.Node} {
+	for _, k := range []string{report.Ceiling, report.Handler, "handler-nocache", report.GoPeer, report.Node, report.TasksList, report.TasksCreate} {
 		if !keys[k] {
 			t.Errorf("no %s in the results", k)
 		}
 	}
 	for _, rd := range res.Rounds {
-		if rd.Requests == 0 || rd.Errors != 0 || rd.OpenOK != rd.OpenRequests || rd.OpenRequests == 0 || len(rd.ColdStarts) != 1 || rd.P99 == 0 || rd.OpenP99Sched < rd.OpenP99 {
+		colds := 1
+		if rd.Server == report.TasksList || rd.Server == report.TasksCreate {
+			colds = 0
+			// The list holds what was created before it was measured;
+			// the creation's file, every task of its turn.
+			if rd.StoreBytes == 0 || rd.Server == report.TasksList && rd.StoreTasks != 20 || rd.Server == report.TasksCreate && rd.StoreTasks < 1+rd.Requests {
+				t.Errorf("%s: store %d bytes, %d tasks", rd.Server, rd.StoreBytes, rd.StoreTasks)
+			}
+		}
+		if rd.Requests == 0 || rd.Errors != 0 || rd.OpenOK != rd.OpenRequests || rd.OpenRequests == 0 || len(rd.ColdStarts) != colds || rd.P99 == 0 || rd.OpenP99Sched < rd.OpenP99 {
 			t.Errorf("round %+v", rd)
 		}
+	}
+	// (go build and npm use TMPDIR too: only the run's own directory counts.)
+	if left, _ := filepath.Glob(filepath.Join(tmp, "entrafunc-bench-*")); len(left) != 0 {
+		t.Errorf("the run left %v behind", left)
+	}
+	if rows := res.Tasks(); len(rows) != 2 {
+		t.Errorf("%d Tasks rows", len(rows))
 	}
 	md, err := os.ReadFile(filepath.Join(dir, "benchmarks.md"))
 	if err != nil {

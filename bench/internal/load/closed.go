@@ -17,22 +17,52 @@ import (
 	"time"
 )
 
-// Request is one HTTP/1.1 GET, serialised once: every request of a run is
-// the same bytes.
-func Request(addr, target string, header map[string]string) []byte {
+// Target is the request a run sends, the same every time.
+type Target struct {
+	// Method is GET when empty.
+	Method string
+	// Path is the request target: the path and query.
+	Path   string
+	Header map[string]string
+	Body   []byte
+	// Want is the status that counts as answered: 200 when zero.
+	Want int
+}
+
+func (t Target) method() string {
+	if t.Method == "" {
+		return "GET"
+	}
+	return t.Method
+}
+
+func (t Target) want() int {
+	if t.Want == 0 {
+		return 200
+	}
+	return t.Want
+}
+
+// Bytes is t as HTTP/1.1 on the wire to addr, serialised once: every
+// request of a closed-loop run is the same bytes.
+func (t Target) Bytes(addr string) []byte {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "GET %s HTTP/1.1\r\nHost: %s\r\n", target, addr)
-	for k, v := range header {
+	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\n", t.method(), t.Path, addr)
+	for k, v := range t.Header {
 		fmt.Fprintf(&b, "%s: %s\r\n", k, v)
 	}
+	if t.Body != nil || t.method() == "POST" {
+		fmt.Fprintf(&b, "Content-Length: %d\r\n", len(t.Body))
+	}
 	b.WriteString("User-Agent: entrafunc-bench\r\n\r\n")
+	b.Write(t.Body)
 	return b.Bytes()
 }
 
 // ClosedResult is one closed-loop run.
 type ClosedResult struct {
-	// Requests answered 200, and Errors: any other status, or a
-	// connection that failed (it is dialled again).
+	// Requests answered with the target's status, and Errors: any other
+	// status, or a connection that failed (it is dialled again).
 	Requests, Errors int64
 	// Elapsed runs from the moment every connection was open to the
 	// moment the last one stopped.
@@ -50,7 +80,7 @@ func (r ClosedResult) RPS() float64 {
 	return float64(r.Requests) / r.Elapsed.Seconds()
 }
 
-// Closed runs conns connections against addr for d, each sending req as
+// Closed runs conns connections against addr for d, each sending t as
 // soon as the previous answer is in.
 //
 // It is a minimal HTTP/1.1 client on net.Conn rather than net/http's: on
@@ -60,13 +90,14 @@ func (r ClosedResult) RPS() float64 {
 // which would lower every server's figure and flatten the differences.
 // This one writes fixed bytes and parses only the status line and the
 // framing headers.
-func Closed(ctx context.Context, addr string, req []byte, conns int, d time.Duration) (ClosedResult, error) {
+func Closed(ctx context.Context, addr string, t Target, conns int, d time.Duration) (ClosedResult, error) {
 	if conns < 1 {
 		return ClosedResult{}, errors.New("load: conns < 1")
 	}
+	req, want := t.Bytes(addr), t.want()
 	workers := make([]*worker, conns)
 	for i := range workers {
-		w := &worker{addr: addr, req: req, lat: make([]time.Duration, 0, 1<<14)}
+		w := &worker{addr: addr, req: req, want: want, lat: make([]time.Duration, 0, 1<<14)}
 		if err := w.dial(); err != nil {
 			for _, w := range workers[:i] {
 				w.close()
@@ -99,7 +130,7 @@ func Closed(ctx context.Context, addr string, req []byte, conns int, d time.Dura
 		res.Latencies = append(res.Latencies, w.lat...)
 	}
 	if res.Requests == 0 && res.Errors > 0 {
-		return res, fmt.Errorf("load: no request to %s answered 200 (%d errors; last: %v)", addr, res.Errors, workers[0].lastErr)
+		return res, fmt.Errorf("load: no request to %s answered %d (%d errors; last: %v)", addr, want, res.Errors, workers[0].lastErr)
 	}
 	return res, ctx.Err()
 }
@@ -108,6 +139,7 @@ func Closed(ctx context.Context, addr string, req []byte, conns int, d time.Dura
 type worker struct {
 	addr    string
 	req     []byte
+	want    int
 	conn    net.Conn
 	br      *bufio.Reader
 	lat     []time.Duration
@@ -164,7 +196,7 @@ func (w *worker) run(ctx context.Context, deadline time.Time) {
 			w.lastErr = err
 			w.close()
 			continue
-		case status != 200:
+		case status != w.want:
 			w.errors++
 			w.lastErr = fmt.Errorf("status %d", status)
 		default:

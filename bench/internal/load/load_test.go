@@ -73,7 +73,7 @@ func TestClosed(t *testing.T) {
 	}))
 	defer srv.Close()
 	addr := strings.TrimPrefix(srv.URL, "http://")
-	req := Request(addr, "/api/Hello?name=Marc", map[string]string{"Authorization": "Bearer t"})
+	req := Target{Path: "/api/Hello?name=Marc", Header: map[string]string{"Authorization": "Bearer t"}}
 	res, err := Closed(context.Background(), addr, req, 4, 300*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +97,7 @@ func TestClosed(t *testing.T) {
 	}
 
 	// Nothing answers 200: an error, not a result.
-	bad := Request(addr, "/api/Hello", nil)
+	bad := Target{Path: "/api/Hello"}
 	if _, err := Closed(context.Background(), addr, bad, 2, 100*time.Millisecond); err == nil || !strings.Contains(err.Error(), "no request") {
 		t.Errorf("all 401: err %v", err)
 	}
@@ -117,7 +117,7 @@ func TestOpen(t *testing.T) {
 		io.WriteString(w, "ok")
 	}))
 	defer srv.Close()
-	res := Open(context.Background(), srv.URL, http.Header{"Authorization": {"Bearer t"}}, 200, 500*time.Millisecond)
+	res := Open(context.Background(), srv.URL, Target{Path: "/", Header: map[string]string{"Authorization": "Bearer t"}}, 200, 500*time.Millisecond)
 	// The schedule caps the count (100 ticks in 0.5 s); a loaded machine
 	// may send fewer, so the floor is loose. How far behind the generator
 	// falls is a figure of the run (bench reports it), never a test.
@@ -152,5 +152,41 @@ func TestOpen(t *testing.T) {
 	}
 	if res.Lateness != late {
 		t.Errorf("Lateness %v, want the largest gap %v", res.Lateness, late)
+	}
+}
+
+// TestPost: a target with a method and a body goes out as such in both
+// loops, and only its own status counts as answered.
+func TestPost(t *testing.T) {
+	const body = `{"title": "x"}`
+	var bad atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		if err != nil || r.Method != http.MethodPost || string(b) != body || r.ContentLength != int64(len(body)) || r.Header.Get("Content-Type") != "application/json" {
+			bad.Add(1)
+			w.WriteHeader(400)
+			return
+		}
+		w.WriteHeader(201)
+	}))
+	defer srv.Close()
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	post := Target{Method: http.MethodPost, Path: "/api/tasks", Header: map[string]string{"Content-Type": "application/json"}, Body: []byte(body), Want: 201}
+	c, err := Closed(context.Background(), addr, post, 2, 100*time.Millisecond)
+	if err != nil || c.Requests == 0 || c.Errors != 0 {
+		t.Errorf("closed loop: %d answered, %d errors, %v", c.Requests, c.Errors, err)
+	}
+	o := Open(context.Background(), srv.URL, post, 100, 200*time.Millisecond)
+	if o.Requests == 0 || o.OK != o.Requests {
+		t.Errorf("open loop: %d of %d answered 201", o.OK, o.Requests)
+	}
+	if bad.Load() != 0 {
+		t.Errorf("%d requests were not the target", bad.Load())
+	}
+	// 201 is not 200: a GET target that wants 200 counts it as an error.
+	get := post
+	get.Want = 0
+	if _, err := Closed(context.Background(), addr, get, 1, 50*time.Millisecond); err == nil {
+		t.Error("201 counted as 200")
 	}
 }

@@ -10,7 +10,7 @@ import (
 
 // OpenResult is one open-loop run.
 type OpenResult struct {
-	// Requests sent, and OK those answered 200.
+	// Requests sent, and OK those answered with the target's status.
 	Requests, OK int64
 	// Latencies of every request, answered or not, as vegeta measures
 	// them: from the moment a worker took the request's tick to the
@@ -30,10 +30,10 @@ type OpenResult struct {
 	Lateness time.Duration
 }
 
-// Open sends GET url with header at rate requests per second for d, with
-// vegeta's attacker (keep-alive connections, as many workers as the rate
-// needs: a request is never held back for want of a connection).
-func Open(ctx context.Context, url string, header http.Header, rate int, d time.Duration) OpenResult {
+// Open sends t to base (http://host:port) at rate requests per second for
+// d, with vegeta's attacker (keep-alive connections, as many workers as
+// the rate needs: a request is never held back for want of a connection).
+func Open(ctx context.Context, base string, t Target, rate int, d time.Duration) OpenResult {
 	atk := vegeta.NewAttacker(
 		vegeta.KeepAlive(true),
 		vegeta.HTTP2(false),
@@ -42,7 +42,12 @@ func Open(ctx context.Context, url string, header http.Header, rate int, d time.
 		vegeta.Workers(32),
 		vegeta.MaxBody(0), // vegeta still reads the body to keep the connection
 	)
-	tr := vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet, URL: url, Header: header})
+	header := http.Header{}
+	for k, v := range t.Header {
+		header.Set(k, v)
+	}
+	tr := vegeta.NewStaticTargeter(vegeta.Target{Method: t.method(), URL: base + t.Path, Header: header, Body: t.Body})
+	want := uint16(t.want())
 	pacer := vegeta.ConstantPacer{Freq: rate, Per: time.Second}
 	stop := context.AfterFunc(ctx, func() { atk.Stop() })
 	defer stop()
@@ -56,7 +61,7 @@ func Open(ctx context.Context, url string, header http.Header, rate int, d time.
 	var res OpenResult
 	for r := range atk.Attack(tr, pacer, d, "") {
 		res.Requests++
-		if r.Code == http.StatusOK && r.Error == "" {
+		if r.Code == want && r.Error == "" {
 			res.OK++
 		}
 		samples = append(samples, sample{r.Seq, r.Timestamp, r.Latency})

@@ -24,6 +24,12 @@ type panel struct {
 	value  func(Summary) float64
 	label  func(float64) string
 	target float64 // the handler's goal on this figure, 0 for none
+	// measured, when set, says whether a server has the figure at all:
+	// the Tasks rows have no cold start of their own.
+	measured func(Summary) bool
+	// note, when set, follows a server's label: a figure taken otherwise
+	// than the title says.
+	note func(Summary) string
 }
 
 // Chart draws the summaries as an SVG: four horizontal bar charts, one
@@ -50,9 +56,16 @@ func (r *Results) Chart() ([]byte, error) {
 			value: func(s Summary) float64 { return s.RPS }, label: func(x float64) string { return thousands(x) },
 			target: 0.8 * ceilingRPS, goal: "0.8 × ceiling"},
 		{title: fmt.Sprintf("p99 latency (ms) at %s req/s", thousands(float64(r.Settings.Rate))),
-			value: func(s Summary) float64 { return toMS(s.OpenP99) }, label: func(x float64) string { return fmt.Sprintf("%.2f", x) }, target: 2, goal: "goal"},
+			value: func(s Summary) float64 { return toMS(s.OpenP99) }, label: func(x float64) string { return fmt.Sprintf("%.2f", x) }, target: 2, goal: "goal",
+			note: func(s Summary) string {
+				if s.OpenRate != 0 && s.OpenRate != r.Settings.Rate {
+					return " at " + thousands(float64(s.OpenRate)) + "/s"
+				}
+				return ""
+			}},
 		{title: "cold start (ms), exec to first authenticated 200",
-			value: func(s Summary) float64 { return toMS(s.ColdStart) }, label: func(x float64) string { return fmt.Sprintf("%.1f", x) }, target: 50, goal: "goal"},
+			value: func(s Summary) float64 { return toMS(s.ColdStart) }, label: func(x float64) string { return fmt.Sprintf("%.1f", x) }, target: 50, goal: "goal",
+			measured: func(s Summary) bool { return s.ColdStartsMeasured > 0 }},
 		{title: "RSS under load (MB)",
 			value: func(s Summary) float64 { return s.RSSKB * 1024 / 1e6 }, label: func(x float64) string { return fmt.Sprintf("%.1f", x) }, target: 30, goal: "goal"},
 	}
@@ -82,7 +95,13 @@ func (r *Results) Chart() ([]byte, error) {
 		}
 		plt.Title.TextStyle.Font.Size = 11
 		vals := make(plotter.Values, len(sums))
+		none := make([]bool, len(sums)) // bottom to top, as vals
+		notes := make([]string, len(sums))
 		for j, s := range sums {
+			none[len(sums)-1-j] = pn.measured != nil && !pn.measured(s)
+			if pn.note != nil {
+				notes[len(sums)-1-j] = pn.note(s)
+			}
 			v := pn.value(s)
 			if math.IsNaN(v) {
 				v = 0
@@ -142,6 +161,10 @@ func (r *Results) Chart() ([]byte, error) {
 		for j, v := range vals {
 			xys[j] = plotter.XY{X: v + hi*0.01, Y: float64(j)}
 			labels[j] = pn.label(full[j])
+			labels[j] += notes[j]
+			if none[j] {
+				labels[j] = "–"
+			}
 			if full[j] > clip {
 				labels[j] += " (cut)"
 			}

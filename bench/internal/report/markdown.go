@@ -36,7 +36,7 @@ func (r *Results) Markdown(chart string) string {
 	for _, x := range sums {
 		p("| %s | %s (%s–%s) | %s | %s | %s | %s | %s | %s |\n", x.Server.Name,
 			thousands(x.RPS), thousands(x.RPSLo), thousands(x.RPSHi),
-			ms(x.P50), ms(x.P99), ms(x.OpenP99), ms(x.ColdStart),
+			ms(x.P50), ms(x.P99), r.atRate(x.OpenP99, x.OpenRate), ms(x.ColdStart),
 			mb(x.RSSKB), mb(float64(x.Server.PeakRSSKB)))
 	}
 	p("\n")
@@ -88,6 +88,8 @@ func (r *Results) Markdown(chart string) string {
 	}
 	p(".\n\n")
 
+	r.markdownTasks(p)
+
 	p("## Servers\n\n| server | what |\n|---|---|\n")
 	for _, x := range r.Servers {
 		p("| %s | %s |\n", x.Name, x.What)
@@ -103,24 +105,37 @@ func (r *Results) Markdown(chart string) string {
 	p("## Machine\n\n| | |\n|---|---|\n")
 	m := r.Machine
 	p("| CPU | %s |\n| cores | %d |\n| memory | %s |\n| OS | %s |\n| kernel | %s |\n| Go | %s |\n| Node.js | %s |\n", m.CPU, m.Cores, m.Memory, m.OS, m.Kernel, m.Go, m.Node)
-	p("| CPU used by other processes during the run | %.0f%% |\n\n", 100*m.OtherCPU)
+	p("| CPU used by other processes during the run | %.0f%% |\n", 100*m.OtherCPU)
+	if m.StoreFS != "" {
+		p("| the handlers' tasks stores | %s |\n", m.StoreFS)
+	}
+	p("\n")
 
 	p("## Command\n\n```sh\n%s\n```\n\n", r.Command)
 	p("`make bench` builds the servers, installs the Node peer's packages with `npm ci` (bench/node/package-lock.json) when they are missing or older than the lockfile, runs everything, and writes this file, its chart and the raw results to bench/out/, which git ignores; `make bench-docs` runs the same and writes this file and its chart to docs/ (`cd bench && go run ./cmd/bench -render out/results.json -update-docs` renders them there again from the raw results). ")
-	p("ROUNDS, DURATION, OPEN_DURATION, CONNS, RATE, COLD_STARTS and HANDLER_TAGS change the settings.\n\n")
+	p("ROUNDS, DURATION, OPEN_DURATION, CONNS, RATE, POST_RATE, COLD_STARTS and HANDLER_TAGS change the settings.\n\n")
 
 	p("## How it measures\n\n")
-	p("- **Servers.** Each runs as its own process, started once and kept for the whole run, and again for each cold start. The handler is built from ./cmd/handler with CGO_ENABLED=0 and started as the Functions host starts it (FUNCTIONS_CUSTOMHANDLER_PORT, then GET / until it answers), in jwt mode against the test issuer (AUTH_AUTHORITY=http://127.0.0.1:PORT, AUTH_TENANT_ID, AUTH_AUDIENCES), once with its default verified-token cache and once with AUTH_TOKEN_CACHE_SIZE=0.\n")
+	p("- **Servers.** Each runs as its own process, started once and kept for the whole run, and again for each cold start. The handler is built from ./cmd/handler with CGO_ENABLED=0 and started as the Functions host starts it (FUNCTIONS_CUSTOMHANDLER_PORT, then GET / until it answers), in jwt mode against the test issuer (AUTH_AUTHORITY=http://127.0.0.1:PORT, AUTH_TENANT_ID, AUTH_AUDIENCES), once with its default verified-token cache and once with AUTH_TOKEN_CACHE_SIZE=0. Every handler process, cold starts included, gets TASKS_STORE=embedded and a TASKS_STORE_FILE of its own in a temporary directory, deleted when the process stops.\n")
+	if tasks := r.Tasks(); len(tasks) > 0 {
+		listed := "its tasks"
+		for _, t := range tasks {
+			if t.Server.Key == TasksList && t.StoreTasks > 0 {
+				listed = fmt.Sprintf("its %d tasks", t.StoreTasks)
+			}
+		}
+		p("- **Tasks.** Handler processes of their own, verified-token cache on, are measured on the Tasks function instead of Hello, with the same token and connections (the open-loop rates are under Tasks). GET /api/tasks: before any load, the token's user creates %s with POST /api/tasks, and the list must hold exactly them, on one page. POST /api/tasks: Content-Type: application/json and the same body each time, which must be answered 201 with the task. Both routes must refuse a request without a token with 401. POST's process is started, checked and warmed up on a new store file at the start of each of its turns and stopped at the end of it. Neither has a cold start: the process is the Hello handler's.\n", listed)
+	}
 	p("- **Issuer.** internal/entratest, in the benchmark's process: Entra's real metadata documents made tenant-specific, an RSA 2048 key shaped like Entra's, and one delegated v2 access token (scp user_impersonation) used for every request. Before any load, each authenticated server must answer that token 200 with Hello's text, and refuse no token, another audience, another tenant, another issuer, an expired token and an unknown key with 401 and a token without the scope with 403: a peer that checked less would not be a fair comparison.\n")
 	p("- **Logs.** Every server but the ceiling writes a JSON line per request to stdout, which is a pipe that the benchmark reads and counts, as the Functions host reads a handler's stdout; /dev/null would spare the servers the pipe's copy and wake-up that production pays.\n")
 	p("- **Closed loop.** A minimal HTTP/1.1 client on raw connections in the benchmark's process (bench/internal/load): the request is the same bytes every time and only the status line and framing headers are parsed. On two cores the load generator takes its CPU from the server under test, and a net/http client costs several times as much per request, which would lower every figure and flatten the differences. The server and the generator share the cores, with no pinning.\n")
 	p("- **Open loop.** vegeta's attacker as a library (v12.13.0), at a constant rate, with as many workers and connections as the rate needs, so that no request waits for the server to finish another before it is sent. Latency is vegeta's, from the send to the last byte of the answer. As a check on coordinated omission the benchmark also reconstructs each request's scheduled send time from vegeta's sequence numbers and reports the latency from there, and how far the generator fell behind: that figure includes the generator's timer slack (Go's timers oversleep sub-millisecond waits by about a millisecond on an otherwise idle Linux core, so vegeta's pacer sends in small bursts) and the CPU the server under test takes from it, so it is an upper bound, and a large lag marks a round whose open-loop figures are suspect.\n")
 	p("- **Cold start.** From just before exec to the first 200 to an authenticated GET /api/Hello: GET / every millisecond until any answer, as the host polls, then the authenticated request until it answers 200 (the handler holds it until the keys arrive; the Node peer fetches its key set on the first request; the Go peer fetches it before it listens).\n")
-	p("- **Rounds.** Each round measures every server in turn (closed loop, open loop, cold start), starting one server later than the round before, so that drift of the machine's speed falls on all alike; ratios are taken within a round. A warm-up run of %s precedes the first round for each server.\n\n", s.Warmup)
+	p("- **Rounds.** Each round measures every server in turn (closed loop, open loop, cold start), starting one server later than the round before, so that drift of the machine's speed falls on all alike; ratios are taken within a round. A warm-up run of %s precedes the first round for each server (each turn, for a server started anew in each round).\n\n", s.Warmup)
 
 	p("## Per round\n\n")
-	p("| round | server | req/s | p50 | p99 | errors | RSS | p99 at %s req/s (from send) | from schedule | generator behind by | cold start |\n", thousands(float64(s.Rate)))
-	p("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	p("| round | server | req/s | p50 | p99 | errors | RSS | p99 at %s req/s (from send) | from schedule | generator behind by | cold start | store file |\n", thousands(float64(s.Rate)))
+	p("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, rd := range r.Rounds {
 		var cold []string
 		for _, c := range rd.ColdStarts {
@@ -130,8 +145,12 @@ func (r *Results) Markdown(chart string) string {
 		if rd.OpenOK != rd.OpenRequests {
 			errs += fmt.Sprintf(" + %d open", rd.OpenRequests-rd.OpenOK)
 		}
-		p("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", rd.Round, r.name(rd.Server), thousands(rd.RPS), ms(rd.P50), ms(rd.P99), errs,
-			mb(float64(rd.RSSKB)), ms(rd.OpenP99), ms(rd.OpenP99Sched), ms(rd.OpenLateness), strings.Join(cold, ", "))
+		store := "–"
+		if sv, ok := r.Server(rd.Server); ok && !sv.Hello() {
+			store = storeSize(rd.StoreBytes)
+		}
+		p("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", rd.Round, r.name(rd.Server), thousands(rd.RPS), ms(rd.P50), ms(rd.P99), errs,
+			mb(float64(rd.RSSKB)), r.atRate(rd.OpenP99, r.openRate(rd)), ms(rd.OpenP99Sched), ms(rd.OpenLateness), strings.Join(cold, ", "), store)
 	}
 	p("\n")
 	p("Log lines per request (each server's stdout lines over the requests the benchmark sent it, warm-up and checks included):")
@@ -150,11 +169,16 @@ func (r *Results) Markdown(chart string) string {
 }
 
 // ratioPairs are the ratios shown: the handler and its variants against
-// each other server.
+// each other server on Hello, and the Tasks rows against the handler on
+// Hello.
 func (r *Results) ratioPairs() [][2]string {
 	var pairs [][2]string
-	var handlers, others []string
+	var handlers, others, tasks []string
 	for _, s := range r.Servers {
+		if !s.Hello() {
+			tasks = append(tasks, s.Key)
+			continue
+		}
 		if strings.HasPrefix(s.Key, Handler) {
 			handlers = append(handlers, s.Key)
 		} else {
@@ -166,7 +190,7 @@ func (r *Results) ratioPairs() [][2]string {
 			pairs = append(pairs, [2]string{h, o})
 		}
 	}
-	for _, h := range handlers[min(1, len(handlers)):] {
+	for _, h := range append(handlers[min(1, len(handlers)):], tasks...) {
 		pairs = append(pairs, [2]string{h, Handler})
 	}
 	return pairs

@@ -12,12 +12,16 @@ import (
 	"github.com/entrafunc/entrafunc/bench/internal/stats"
 )
 
-// Server keys the targets refer to.
+// Server keys the targets and the Tasks section refer to.
 const (
 	Ceiling = "ceiling"
 	Handler = "handler"
 	GoPeer  = "gopeer"
 	Node    = "node"
+	// The handler on the Tasks function: GET /api/tasks (a list of 20)
+	// and POST /api/tasks.
+	TasksList   = "handler-tasks-list"
+	TasksCreate = "handler-tasks-create"
 )
 
 // Results is one run.
@@ -43,8 +47,11 @@ type Settings struct {
 	Warmup       time.Duration `json:"warmup"`
 	Conns        int           `json:"conns"`
 	Rate         int           `json:"rate"`
-	ColdStarts   int           `json:"cold_starts_per_round"`
-	VariantTags  []string      `json:"variant_tags,omitempty"`
+	// PostRate is the open loop's rate for POST /api/tasks, which a
+	// disk's fsync bounds far below Rate on a loaded machine.
+	PostRate    int      `json:"post_rate,omitempty"`
+	ColdStarts  int      `json:"cold_starts_per_round"`
+	VariantTags []string `json:"variant_tags,omitempty"`
 }
 
 // Machine is what the run ran on.
@@ -59,6 +66,9 @@ type Machine struct {
 	// OtherCPU is the share of the machine's CPU that processes other
 	// than the run's own used while it measured: 0 on a quiet machine.
 	OtherCPU float64 `json:"other_cpu"`
+	// StoreFS is the directory of the handlers' tasks stores and its file
+	// system: whether a commit's fsync reaches a disk.
+	StoreFS string `json:"store_fs,omitempty"`
 }
 
 // Server is one server measured.
@@ -73,7 +83,14 @@ type Server struct {
 	// the requests the benchmark sent it (warm-up and checks included).
 	LogLines int64 `json:"log_lines"`
 	Requests int64 `json:"requests"`
+	// Route is the request measured, as "METHOD /path", when it is not
+	// the authenticated Hello every other server answers.
+	Route string `json:"route,omitempty"`
 }
+
+// Hello reports whether the server is measured on Hello, the request the
+// peers answer too.
+func (s Server) Hello() bool { return s.Route == "" }
 
 // Round is one server's figures in one round.
 type Round struct {
@@ -87,7 +104,9 @@ type Round struct {
 	Errors   int64         `json:"errors"`
 	// RSSKB is the largest VmRSS sampled during the closed-loop run.
 	RSSKB uint64 `json:"rss_kb"`
-	// Open loop at Settings.Rate.
+	// Open loop at OpenRate (Settings.Rate when 0, as in runs saved
+	// before the rates differed).
+	OpenRate     int           `json:"open_rate,omitempty"`
 	OpenP50      time.Duration `json:"open_p50"`
 	OpenP99      time.Duration `json:"open_p99"`
 	OpenP99Sched time.Duration `json:"open_p99_from_schedule"`
@@ -97,6 +116,13 @@ type Round struct {
 	// ColdStarts: exec to the first authenticated 200, one per cold
 	// start of the round.
 	ColdStarts []time.Duration `json:"cold_starts"`
+	// StoreBytes is the size of the server's tasks store file at the end
+	// of its turn in the round, for a handler; 0 for the peers.
+	StoreBytes int64 `json:"store_bytes,omitempty"`
+	// StoreTasks is how many tasks the store held then, for the Tasks
+	// rows: those created before the list was measured, or every task
+	// the POST row created in its turn.
+	StoreTasks int64 `json:"store_tasks,omitempty"`
 }
 
 // Summary is one server's figures across rounds: medians, with the
@@ -108,6 +134,7 @@ type Summary struct {
 	OpenP99            time.Duration
 	OpenP99Sched       time.Duration
 	OpenLateness       time.Duration // the largest of any round
+	OpenRate           int           // of the rounds
 	OpenSuccess        float64       // answered 200, of all sent, all rounds
 	ColdStart          time.Duration
 	ColdLo, ColdHi     time.Duration
@@ -138,6 +165,7 @@ func (r *Results) Summaries() []Summary {
 			sent += rd.OpenRequests
 			ok += rd.OpenOK
 			sum.OpenLateness = max(sum.OpenLateness, rd.OpenLateness)
+			sum.OpenRate = r.openRate(rd)
 		}
 		sum.RPS = stats.Median(rps)
 		sum.RPSLo, sum.RPSHi = stats.MinMax(rps)
@@ -155,6 +183,30 @@ func (r *Results) Summaries() []Summary {
 		out = append(out, sum)
 	}
 	return out
+}
+
+// postRate is the rate of POST /api/tasks's open loop.
+func (r *Results) postRate() int {
+	if r.Settings.PostRate > 0 {
+		return r.Settings.PostRate
+	}
+	return r.Settings.Rate
+}
+
+// openRate is the open loop's rate of rd.
+func (r *Results) openRate(rd Round) int {
+	if rd.OpenRate > 0 {
+		return rd.OpenRate
+	}
+	return r.Settings.Rate
+}
+
+// atRate is a p99 at rate, naming the rate when it is not the run's own.
+func (r *Results) atRate(p99 time.Duration, rate int) string {
+	if rate == 0 || rate == r.Settings.Rate || p99 == 0 {
+		return ms(p99)
+	}
+	return ms(p99) + " at " + thousands(float64(rate)) + " req/s"
 }
 
 // Ratio is one server's throughput over another's, per round.

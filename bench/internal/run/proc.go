@@ -3,6 +3,7 @@ package run
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,15 +11,19 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/entrafunc/entrafunc/bench/internal/load"
 )
 
-// server is how to start one of the servers measured.
+// server is how to start one of the servers measured, and what it is
+// measured with.
 type server struct {
 	key, name, what string
 	// auth says the server checks the token; the ceiling does not.
@@ -26,9 +31,30 @@ type server struct {
 	bin  string
 	args []string
 	dir  string
-	// env is the process's whole environment for port: nothing of the
-	// benchmark's own environment leaks in but PATH.
-	env func(port int) []string
+	// env is the process's whole environment for port and its tasks
+	// store file: nothing of the benchmark's own environment leaks in but
+	// PATH.
+	env func(port int, storeFile string) []string
+	// storeDir, when set, is where each process of the server gets a
+	// tasks store file of its own: the embedded store takes a lock on its
+	// file, so that a cold start beside the running process, or two
+	// handlers, on one file would fail at once.
+	storeDir string
+
+	// req is what the server is measured with (the closed and open
+	// loops and the warm-up; the authorization header is added), and
+	// route names it in the report when it is not Hello.
+	req   load.Target
+	route string
+	// setup prepares a started, checked process before it is measured
+	// (the Tasks list's tasks) and checks the route; it returns how many
+	// requests it sent.
+	setup func(ctx context.Context, p *proc, tok string) (int64, error)
+	// perRound starts the server for each round, on a new store file,
+	// and stops it (deleting the file) at the end of its turn, rather
+	// than keeping one process for the run: POST /api/tasks grows its
+	// store with every request.
+	perRound bool
 }
 
 // proc is a running server.
@@ -45,7 +71,16 @@ type proc struct {
 	// cpu, when set, is credited with the process's CPU time once it has
 	// exited: the run's own CPU, to tell it from other processes'.
 	cpu *atomic.Int64
+	// store is the process's tasks store file, "" for none; stop deletes
+	// it once the process has exited, and storeBytes is its size then.
+	store      string
+	storeBytes int64
+	// tasks counts the tasks created in the store.
+	tasks int64
 }
+
+// storeSeq numbers the store files of a run: one per process.
+var storeSeq atomic.Int64
 
 // start runs srv on a free port. Its stdout is a pipe the benchmark
 // drains, as the Functions host reads a handler's: that is where the
@@ -61,9 +96,12 @@ func start(srv server, cpu *atomic.Int64) (*proc, error) {
 		return nil, err
 	}
 	p := &proc{srv: srv, port: port, done: make(chan struct{}), drained: make(chan struct{}), stderr: &tailBuffer{max: 8 << 10}, cpu: cpu}
+	if srv.storeDir != "" {
+		p.store = filepath.Join(srv.storeDir, fmt.Sprintf("%s-%d.db", srv.key, storeSeq.Add(1)))
+	}
 	p.cmd = exec.Command(srv.bin, srv.args...)
 	p.cmd.Dir = srv.dir
-	p.cmd.Env = srv.env(port)
+	p.cmd.Env = srv.env(port, p.store)
 	p.cmd.Stdout = w
 	p.cmd.Stderr = p.stderr
 	if err := p.cmd.Start(); err != nil {
@@ -129,8 +167,10 @@ func (p *proc) waitListening(interval, limit time.Duration) error {
 }
 
 // stop sends SIGTERM, waits for the exit and the end of stdout, and kills
-// a server that takes longer than 10 seconds.
+// a server that takes longer than 10 seconds. Then it deletes the
+// process's store file, noting its size.
 func (p *proc) stop() {
+	defer p.removeStore()
 	select {
 	case <-p.done:
 	default:
@@ -146,6 +186,29 @@ func (p *proc) stop() {
 	case <-p.drained:
 	case <-time.After(5 * time.Second): // a grandchild holding the pipe
 	}
+}
+
+func (p *proc) removeStore() {
+	if p.store == "" {
+		return
+	}
+	if st, err := os.Stat(p.store); err == nil {
+		p.storeBytes = st.Size()
+	}
+	os.Remove(p.store)
+	p.store = ""
+}
+
+// storeSize is the size of the store file now, or after stop the size it
+// had then.
+func (p *proc) storeSize() int64 {
+	if p.store == "" {
+		return p.storeBytes
+	}
+	if st, err := os.Stat(p.store); err == nil {
+		return st.Size()
+	}
+	return 0
 }
 
 // memory reads VmRSS and VmHWM, in kB, from /proc/PID/status.

@@ -54,12 +54,16 @@ func Run(ctx context.Context, cfg Config) (*report.Results, error) {
 	if cfg.Log == nil {
 		cfg.Log = io.Discard
 	}
-	if cfg.Rounds < 1 || cfg.Conns < 1 || cfg.Rate < 1 || cfg.Duration <= 0 || cfg.OpenDuration <= 0 || cfg.ColdStarts < 0 {
+	if cfg.PostRate == 0 {
+		cfg.PostRate = cfg.Rate
+	}
+	if cfg.Rounds < 1 || cfg.Conns < 1 || cfg.Rate < 1 || cfg.PostRate < 1 || cfg.Duration <= 0 || cfg.OpenDuration <= 0 || cfg.ColdStarts < 0 {
 		return nil, fmt.Errorf("run: settings out of range: %+v", cfg.Settings)
 	}
 	logf := func(format string, a ...any) { fmt.Fprintf(cfg.Log, format+"\n", a...) }
 	began := time.Now()
 	res := &report.Results{Started: began, Command: cfg.Command, Settings: cfg.Settings}
+	res.Settings.PostRate = cfg.PostRate
 
 	tmp, err := os.MkdirTemp("", "entrafunc-bench-")
 	if err != nil {
@@ -70,7 +74,11 @@ func Run(ctx context.Context, cfg Config) (*report.Results, error) {
 	// Build and install first: nothing is measured until everything is
 	// there.
 	logf("building the servers")
-	servers, notes, err := build(ctx, cfg, tmp)
+	stores := filepath.Join(tmp, "stores")
+	if err := os.Mkdir(stores, 0o700); err != nil {
+		return nil, err
+	}
+	servers, notes, err := build(ctx, cfg, tmp, stores)
 	if err != nil {
 		return nil, err
 	}
@@ -79,6 +87,7 @@ func Run(ctx context.Context, cfg Config) (*report.Results, error) {
 		return nil, err
 	}
 	res.Machine = machine(ctx, cfg)
+	res.Machine.StoreFS = os.TempDir() + " (" + filesystem(stores) + ")"
 
 	// From here on the machine should be busy with this run only: what
 	// else used the CPU is measured, to tell a quiet run from a noisy one.
@@ -98,6 +107,7 @@ func Run(ctx context.Context, cfg Config) (*report.Results, error) {
 		servers[i].env = envFor(servers[i], is)
 	}
 
+	auth := map[string]string{"Authorization": "Bearer " + tok}
 	procs := make([]*proc, len(servers))
 	defer func() {
 		for _, p := range procs {
@@ -106,32 +116,64 @@ func Run(ctx context.Context, cfg Config) (*report.Results, error) {
 			}
 		}
 	}()
-	sent := make([]int64, len(servers)) // requests sent, for the log lines per request
-	for i, s := range servers {
+	// What each server's processes add up to: requests sent (for the log
+	// lines per request), lines written, and the largest VmHWM, over
+	// every process of a server that runs one a round.
+	tallies := make([]tally, len(servers))
+	// launch starts a process of server i, checks it, prepares it and
+	// warms it up.
+	launch := func(i int) error {
+		s := servers[i]
 		p, err := start(s, &ownCPU)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		procs[i] = p
 		if err := p.waitListening(10*time.Millisecond, 30*time.Second); err != nil {
-			return nil, err
+			return err
 		}
 		n, err := preflight(ctx, p, is, tok)
+		tallies[i].sent += n
 		if err != nil {
-			return nil, err
+			return err
 		}
-		sent[i] += n
-		logf("%-28s checked on port %d", s.name, p.port)
-	}
-
-	header := map[string]string{"Authorization": "Bearer " + tok}
-	if cfg.Warmup > 0 {
-		for i, p := range procs {
-			w, err := load.Closed(ctx, p.addr(), load.Request(p.addr(), target, header), cfg.Conns, cfg.Warmup)
+		if s.setup != nil {
+			n, err := s.setup(ctx, p, tok)
+			tallies[i].sent += n
 			if err != nil {
-				return nil, fmt.Errorf("%s: warm-up: %w", servers[i].name, err)
+				return fmt.Errorf("%s: %w\n%s", s.name, err, p.stderr)
 			}
-			sent[i] += w.Requests + w.Errors
+		}
+		logf("%-36s checked on port %d", s.name, p.port)
+		if cfg.Warmup > 0 {
+			w, err := load.Closed(ctx, p.addr(), withHeader(s.req, auth), cfg.Conns, cfg.Warmup)
+			tallies[i].sent += w.Requests + w.Errors
+			p.tasks += creates(s, w.Requests)
+			if err != nil {
+				return fmt.Errorf("%s: warm-up: %w", s.name, err)
+			}
+		}
+		return nil
+	}
+	// retire stops server i's process, adding up what it did.
+	retire := func(i int) error {
+		p := procs[i]
+		_, hwm, err := p.memory()
+		if err != nil {
+			return fmt.Errorf("%s: %w", servers[i].name, err)
+		}
+		p.stop() // flushes what the handler buffers, before the lines are counted
+		procs[i] = nil
+		tallies[i].hwm = max(tallies[i].hwm, hwm)
+		tallies[i].lines += p.lines.Load()
+		return nil
+	}
+	for i, s := range servers {
+		if s.perRound {
+			continue // started in its turn of each round
+		}
+		if err := launch(i); err != nil {
+			return nil, err
 		}
 	}
 
@@ -140,18 +182,29 @@ func Run(ctx context.Context, cfg Config) (*report.Results, error) {
 		// measured first, or right after the same neighbour.
 		for j := range servers {
 			i := (j + round - 1) % len(servers)
-			p, s := procs[i], servers[i]
-			rd := report.Round{Round: round, Server: s.key}
+			s := servers[i]
+			if s.perRound {
+				if err := launch(i); err != nil {
+					return nil, fmt.Errorf("round %d: %w", round, err)
+				}
+			}
+			p := procs[i]
+			rd := report.Round{Round: round, Server: s.key, OpenRate: cfg.Rate}
+			if s.req.Method == http.MethodPost {
+				rd.OpenRate = cfg.PostRate
+			}
+			req := withHeader(s.req, auth)
 
 			stopRSS := make(chan struct{})
 			rss := p.sampleRSS(50*time.Millisecond, stopRSS)
-			c, err := load.Closed(ctx, p.addr(), load.Request(p.addr(), target, header), cfg.Conns, cfg.Duration)
+			c, err := load.Closed(ctx, p.addr(), req, cfg.Conns, cfg.Duration)
 			close(stopRSS)
 			rd.RSSKB = <-rss
 			if err != nil {
 				return nil, fmt.Errorf("%s: round %d: %w", s.name, round, err)
 			}
-			sent[i] += c.Requests + c.Errors
+			tallies[i].sent += c.Requests + c.Errors
+			p.tasks += creates(s, c.Requests)
 			lat := stats.Sorted(c.Latencies)
 			rd.RPS, rd.Requests, rd.Errors = c.RPS(), c.Requests, c.Errors
 			rd.P50, rd.P99 = stats.Percentile(lat, 50), stats.Percentile(lat, 99)
@@ -159,47 +212,67 @@ func Run(ctx context.Context, cfg Config) (*report.Results, error) {
 			// A moment for the closed loop's connections to close and its
 			// garbage to be collected before latency is measured.
 			sleep(ctx, 200*time.Millisecond)
-			o := load.Open(ctx, p.base()+target, http.Header{"Authorization": {"Bearer " + tok}}, cfg.Rate, cfg.OpenDuration)
-			sent[i] += o.Requests
+			o := load.Open(ctx, p.base(), req, rd.OpenRate, cfg.OpenDuration)
+			tallies[i].sent += o.Requests
+			p.tasks += creates(s, o.OK)
 			rd.OpenRequests, rd.OpenOK, rd.OpenLateness = o.Requests, o.OK, o.Lateness
 			rd.OpenP50 = stats.Percentile(stats.Sorted(o.Latencies), 50)
 			rd.OpenP99 = stats.Percentile(stats.Sorted(o.Latencies), 99)
 			rd.OpenP99Sched = stats.Percentile(stats.Sorted(o.FromSchedule), 99)
 
-			for range cfg.ColdStarts {
-				d, err := coldStart(ctx, s, tok, &ownCPU)
-				if err != nil {
-					return nil, fmt.Errorf("%s: round %d: cold start: %w", s.name, round, err)
+			if s.perRound {
+				// Its turn is over: the process and its store go, so
+				// that no round's writes weigh on the next.
+				if err := retire(i); err != nil {
+					return nil, err
 				}
-				rd.ColdStarts = append(rd.ColdStarts, d)
+			}
+			rd.StoreBytes = p.storeSize()
+			if s.route != "" {
+				rd.StoreTasks = p.tasks
+			}
+			if s.route == "" {
+				// Cold start is the process's, whatever the route:
+				// measured on Hello only.
+				for range cfg.ColdStarts {
+					d, err := coldStart(ctx, s, tok, &ownCPU)
+					if err != nil {
+						return nil, fmt.Errorf("%s: round %d: cold start: %w", s.name, round, err)
+					}
+					rd.ColdStarts = append(rd.ColdStarts, d)
+				}
 			}
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
 			res.Rounds = append(res.Rounds, rd)
-			logf("round %d/%d %-28s %8.0f req/s  p50 %6.3f ms  p99 %6.2f ms  err %d | %d/s p99 %.3f ms (sched %.3f, behind ≤%.1f ms) ok %d/%d | RSS %.1f MB | cold %v",
-				round, cfg.Rounds, s.name, rd.RPS, msf(rd.P50), msf(rd.P99), rd.Errors, cfg.Rate, msf(rd.OpenP99), msf(rd.OpenP99Sched), msf(rd.OpenLateness),
-				rd.OpenOK, rd.OpenRequests, float64(rd.RSSKB)*1024/1e6, roundAll(rd.ColdStarts))
+			store := ""
+			if s.route != "" {
+				store = fmt.Sprintf(" | store %.2f MB", float64(rd.StoreBytes)/1e6)
+			}
+			logf("round %d/%d %-36s %8.0f req/s  p50 %6.3f ms  p99 %6.2f ms  err %d | %d/s p99 %.3f ms (sched %.3f, behind ≤%.1f ms) ok %d/%d | RSS %.1f MB | cold %v%s",
+				round, cfg.Rounds, s.name, rd.RPS, msf(rd.P50), msf(rd.P99), rd.Errors, rd.OpenRate, msf(rd.OpenP99), msf(rd.OpenP99Sched), msf(rd.OpenLateness),
+				rd.OpenOK, rd.OpenRequests, float64(rd.RSSKB)*1024/1e6, roundAll(rd.ColdStarts), store)
 		}
 	}
 
-	for i, p := range procs {
-		_, hwm, err := p.memory()
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", servers[i].name, err)
+	for i, s := range servers {
+		if procs[i] != nil {
+			if err := retire(i); err != nil {
+				return nil, err
+			}
 		}
-		p.stop() // flushes what the handler buffers, before the lines are counted
-		s := servers[i]
+		t := tallies[i]
 		// VmHWM lags VmRSS a little (the kernel batches its counters), so
 		// a sample can exceed it: the peak is the larger.
 		for _, rd := range res.Rounds {
 			if rd.Server == s.key {
-				hwm = max(hwm, rd.RSSKB)
+				t.hwm = max(t.hwm, rd.RSSKB)
 			}
 		}
-		res.Servers = append(res.Servers, report.Server{Key: s.key, Name: s.name, What: s.what, PeakRSSKB: hwm, LogLines: p.lines.Load(), Requests: sent[i]})
-		if s.key != report.Ceiling && float64(p.lines.Load()) < 0.99*float64(sent[i]) {
-			res.Notes = append(res.Notes, fmt.Sprintf("%s wrote %d log lines for %d requests: fewer than one a request.", s.name, p.lines.Load(), sent[i]))
+		res.Servers = append(res.Servers, report.Server{Key: s.key, Name: s.name, What: s.what, Route: s.route, PeakRSSKB: t.hwm, LogLines: t.lines, Requests: t.sent})
+		if s.key != report.Ceiling && float64(t.lines) < 0.99*float64(t.sent) {
+			res.Notes = append(res.Notes, fmt.Sprintf("%s wrote %d log lines for %d requests: fewer than one a request.", s.name, t.lines, t.sent))
 		}
 	}
 	if busy1, err := cpuTimes(); err == nil && statErr == nil {
@@ -215,9 +288,10 @@ func Run(ctx context.Context, cfg Config) (*report.Results, error) {
 }
 
 // build compiles the handler (and its variants), the ceiling and the Go
-// peer into dir, and describes every server. A variant whose build tags
-// change nothing is skipped with a note.
-func build(ctx context.Context, cfg Config, dir string) ([]server, []string, error) {
+// peer into dir, and describes every server; the handler's processes keep
+// their tasks stores in stores. A variant whose build tags change nothing
+// is skipped with a note.
+func build(ctx context.Context, cfg Config, dir, stores string) ([]server, []string, error) {
 	benchDir := filepath.Join(cfg.Root, "bench")
 	goBuild := func(moduleDir, out, pkg string, tags string) error {
 		args := []string{"build", "-trimpath", "-o", filepath.Join(dir, out)}
@@ -239,10 +313,10 @@ func build(ctx context.Context, cfg Config, dir string) ([]server, []string, err
 		key: report.Ceiling, name: "ceiling", what: "a bare net/http server answering Hello's text: no routing, logging or authentication (bench/peers/bare)",
 		bin: filepath.Join(dir, "bare"),
 	}, {
-		key: report.Handler, name: "handler", auth: true, bin: filepath.Join(dir, "handler"),
+		key: report.Handler, name: "handler", auth: true, bin: filepath.Join(dir, "handler"), storeDir: stores,
 		what: "this handler in jwt mode, as it runs by default: verified-token cache on, a JSON log line per request",
 	}, {
-		key: "handler-nocache", name: "handler, cache off", auth: true, bin: filepath.Join(dir, "handler"),
+		key: "handler-nocache", name: "handler, cache off", auth: true, bin: filepath.Join(dir, "handler"), storeDir: stores,
 		what: "the same with AUTH_TOKEN_CACHE_SIZE=0: an RS256 verification per request",
 	}}
 	if err := goBuild(benchDir, "bare", "./peers/bare", ""); err != nil {
@@ -265,7 +339,7 @@ func build(ctx context.Context, cfg Config, dir string) ([]server, []string, err
 			return nil, nil, err
 		}
 		servers = append(servers, server{
-			key: "handler-tags-" + tags, name: "handler, -tags " + tags, auth: true, bin: filepath.Join(dir, out),
+			key: "handler-tags-" + tags, name: "handler, -tags " + tags, auth: true, bin: filepath.Join(dir, out), storeDir: stores,
 			what: "the handler built with -tags " + tags + ", cache on",
 		})
 	}
@@ -278,7 +352,20 @@ func build(ctx context.Context, cfg Config, dir string) ([]server, []string, err
 	}, server{
 		key: report.Node, name: "Node peer", auth: true, bin: cfg.Node, args: []string{"server.mjs"}, dir: filepath.Join(benchDir, "node"),
 		what: "express + jose (createRemoteJWKSet, jwtVerify with issuer and audience, tid and scp checks), one JSON request line, NODE_ENV=production (bench/node)",
+	}, server{
+		key: report.TasksList, name: "handler, GET /api/tasks", route: "GET /api/tasks", auth: true, bin: filepath.Join(dir, "handler"), storeDir: stores,
+		req: load.Target{Path: tasksPath}, setup: seedTasks,
+		what: fmt.Sprintf("the handler as it runs by default, listing the Tasks function's tasks on the embedded bbolt store: the benchmark's user has %d, created through the API before the first round, and each answer lists them all", listedTasks),
+	}, server{
+		key: report.TasksCreate, name: "handler, POST /api/tasks", route: "POST /api/tasks", auth: true, bin: filepath.Join(dir, "handler"), storeDir: stores,
+		req: createTask, setup: checkCreate, perRound: true,
+		what: "the handler as it runs by default, creating a task per request (" + string(createTask.Body) + ") on the embedded bbolt store: each round starts a new process on a new store file, checks and warms it up with the same request, and deletes the file after its turn",
 	})
+	for i := range servers {
+		if servers[i].req.Path == "" {
+			servers[i].req = load.Target{Path: target}
+		}
+	}
 	return servers, notes, nil
 }
 
@@ -310,7 +397,7 @@ func tagsChangeBuild(ctx context.Context, cfg Config, tags string) (bool, error)
 // envFor is each server's environment: PATH only from the benchmark's, so
 // that the shell's settings (GOGC, GOMAXPROCS, AUTH_*) cannot change what
 // is measured.
-func envFor(s server, is *entratest.Issuer) func(port int) []string {
+func envFor(s server, is *entratest.Issuer) func(port int, storeFile string) []string {
 	base := []string{"PATH=" + os.Getenv("PATH")}
 	audiences := is.AppIDURI() + "," + is.ClientID()
 	peer := []string{
@@ -319,7 +406,7 @@ func envFor(s server, is *entratest.Issuer) func(port int) []string {
 		"AUDIENCES=" + audiences,
 		"TENANT_ID=" + is.TenantID(),
 	}
-	return func(port int) []string {
+	return func(port int, storeFile string) []string {
 		env := slices.Clone(base)
 		switch {
 		case s.key == report.Ceiling:
@@ -335,6 +422,9 @@ func envFor(s server, is *entratest.Issuer) func(port int) []string {
 			if s.key == "handler-nocache" {
 				env = append(env, "AUTH_TOKEN_CACHE_SIZE=0")
 			}
+			// Every process its own file (server.storeDir): the store's
+			// lock lets only one process open a file.
+			env = append(env, "TASKS_STORE=embedded", "TASKS_STORE_FILE="+storeFile)
 		case s.key == report.Node:
 			env = append(env, "PORT="+strconv.Itoa(port), "NODE_ENV=production")
 			env = append(env, peer...)
