@@ -106,7 +106,9 @@ func logRequests(logger *slog.Logger) func(http.Handler) http.Handler {
 				}
 				// Every client value in an error is bounded where the
 				// error is made; this bounds the whole, in case one is not.
-				attrs = append(attrs, slog.String("error", bounded.Cut(e.err.Error(), maxLoggedError)))
+				// And no URL's query: a failed request's error quotes
+				// its URL, whose query may hold a credential.
+				attrs = append(attrs, slog.String("error", bounded.Cut(bounded.HideQueries(e.err.Error()), maxLoggedError)))
 			}
 			level := slog.LevelInfo
 			if sw.status >= 500 {

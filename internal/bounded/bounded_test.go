@@ -251,3 +251,17 @@ func TestFold(t *testing.T) {
 		}
 	}
 }
+
+func TestHideQueries(t *testing.T) {
+	for in, want := range map[string]string{
+		`Get "http://127.0.0.1:1/acct/tasks()?sig=TOPSECRET&sv=2020": dial tcp: refused`: `Get "http://127.0.0.1:1/acct/tasks()?(query hidden)": dial tcp: refused`,
+		`Put https://a.table.core.windows.net/t?se=x&sig=abc%2B== failed`:                `Put https://a.table.core.windows.net/t?(query hidden) failed`,
+		`no URL? no change`:                       `no URL? no change`,
+		`http://h/p#frag`:                         `http://h/p#frag`,
+		`two: https://x/a?k=1 and http://y/b?k=2`: `two: https://x/a?(query hidden) and http://y/b?(query hidden)`,
+	} {
+		if got := HideQueries(in); got != want {
+			t.Errorf("HideQueries(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

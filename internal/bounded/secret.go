@@ -66,3 +66,18 @@ func Value(s string, n int) string {
 	}
 	return quote(s, n)
 }
+
+// urlQuery is the query of an http(s) URL inside a message, up to the
+// next space or quote.
+var urlQuery = regexp.MustCompile(`(https?://[^\s"'?#]+)\?[^\s"']*`)
+
+// HideQueries returns s with the query of every http(s) URL in it
+// replaced by "?(query hidden)": an error that quotes a request's URL
+// (net/http's *url.Error does) may carry a credential there, such as a
+// storage SAS token's sig=.
+func HideQueries(s string) string {
+	if !strings.Contains(s, "?") {
+		return s
+	}
+	return urlQuery.ReplaceAllString(s, "$1?(query hidden)")
+}

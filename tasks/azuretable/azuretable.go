@@ -16,6 +16,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
 
+	"github.com/entrafunc/entrafunc/internal/bounded"
 	"github.com/entrafunc/entrafunc/tasks"
 )
 
@@ -464,6 +465,10 @@ func (s *Store) fail(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err() // the caller went away or ran out of time
 	}
+	// A failed request's *url.Error quotes its whole URL, and a SAS
+	// connection's URLs carry the signature in the query: the message
+	// that reaches the log must not.
+	err = scrubbed{err}
 	var re *azcore.ResponseError
 	if errors.As(err, &re) {
 		switch re.StatusCode {
@@ -496,6 +501,13 @@ func (s *Store) fail(ctx context.Context, err error) error {
 	// No response at all: refused, reset, unresolvable, TLS.
 	return &tasks.UnavailableError{Reason: "store_unreachable", RetryAfter: tasks.DefaultRetryAfter, Err: err}
 }
+
+// scrubbed is an error whose message hides the query of every URL in it
+// (bounded.HideQueries); errors.Is and As still see the error itself.
+type scrubbed struct{ err error }
+
+func (e scrubbed) Error() string { return bounded.HideQueries(e.err.Error()) }
+func (e scrubbed) Unwrap() error { return e.err }
 
 // retryAfter reads the service's hint: x-ms-retry-after-ms or
 // Retry-After in seconds, within [1 s, 60 s].

@@ -301,3 +301,31 @@ func TestFollowsContinuation(t *testing.T) {
 		t.Errorf("Version %q is not the entity's ETag", list[0].Version)
 	}
 }
+
+// TestFailureHidesTheSAS: a SAS connection's requests carry the signature
+// in their URL's query, which net/http's error quotes; the error the
+// store returns, which the request log prints, must not.
+func TestFailureHidesTheSAS(t *testing.T) {
+	s, err := NewFromConnectionString("TableEndpoint=http://127.0.0.1:1/acct;SharedAccessSignature=sv=2022-11-02&sig=TOPSECRETSIG", "tasks", Options{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := tasks.NewService(s, tasks.Options{})
+	c, _ := tasks.NewCaller(tenant, oid, false)
+	for name, call := range map[string]func() error{
+		"Create": func() error { _, err := svc.Create(context.Background(), c, tasks.Draft{Title: "x"}); return err },
+		"List":   func() error { _, err := svc.List(context.Background(), c, tasks.ListOptions{}); return err },
+	} {
+		within(t, time.Minute, name, func() {
+			err := call()
+			var ue *tasks.UnavailableError
+			if !errors.As(err, &ue) {
+				t.Errorf("%s: %v, want an UnavailableError", name, err)
+				return
+			}
+			if msg := err.Error(); strings.Contains(msg, "TOPSECRETSIG") || strings.Contains(msg, "sig=") {
+				t.Errorf("%s: the error shows the SAS: %s", name, msg)
+			}
+		})
+	}
+}

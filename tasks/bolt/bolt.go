@@ -6,17 +6,18 @@
 // The file holds one bucket, "tasks", with a bucket per tenant, and in it
 // a bucket per owner, whose keys are task ids and whose values are JSON.
 // bbolt's cursors walk keys in byte order, which is id order (see the
-// tasks package). Version is a counter for the whole file, so no two
-// states of any tasks share one. Every write is one transaction, synced
-// to disk before it returns (bbolt's default).
+// tasks package). Version is 128 random bits, new on every write, so
+// that it tells nothing about other users' writes. Every write is one
+// transaction, synced to disk before it returns (bbolt's default).
 package bolt
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -110,10 +111,17 @@ func partition(tx *bbolt.Tx, owner tasks.Owner, create bool) (*bbolt.Bucket, err
 	return tb.CreateBucketIfNotExists([]byte(owner.ObjectID))
 }
 
-// nextVersion takes the next value of the file's counter.
-func nextVersion(tx *bbolt.Tx) (string, error) {
-	n, err := tx.Bucket(rootBucket).NextSequence()
-	return strconv.FormatUint(n, 10), err
+// nextVersion makes a new version: 128 random bits, in base64url. Not a
+// counter: a counter shared by the file would let any user read, from
+// two of their own ETags, how many writes everyone else made between
+// them; and a per-task one would repeat a version after a delete and a
+// re-create under the same id (which ids make unlikely, not impossible).
+func nextVersion(*bbolt.Tx) (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
 // Create implements tasks.Store.
