@@ -121,7 +121,7 @@ func readTasks(getenv func(string) string, p platform, devKeyFile string) (t tas
 // embedded store's file; call it once the server has drained.
 func openTasks(t tasksConfig) (*tasks.Service, io.Closer, error) {
 	var store tasks.Store
-	var closer io.Closer = io.NopCloser(nil)
+	var closer io.Closer = noClose{} // Table storage holds nothing open
 	switch t.Store {
 	case storeEmbedded:
 		// Private to the user, as the development key's folder is.
@@ -144,6 +144,11 @@ func openTasks(t tasksConfig) (*tasks.Service, io.Closer, error) {
 	}
 	return tasks.NewService(store, tasks.Options{}), closer, nil
 }
+
+// noClose is the closer of a store with nothing to release.
+type noClose struct{}
+
+func (noClose) Close() error { return nil }
 
 // description is the store as handler check and the start-up log show it,
 // without secrets.
