@@ -282,50 +282,56 @@ else
 	exec 3>&2
 fi
 
-# quote prints one word so that bash reads it back unchanged: bare when it
-# holds only characters no shell treats specially, else in single quotes,
-# or in double quotes when it holds a single quote (JMESPath literals) and
-# nothing double quotes would expand.
+# quote sets QUOTED to one word as bash reads it back unchanged: bare
+# when it holds only characters no shell treats specially, else in single
+# quotes, or in double quotes when it holds a single quote (JMESPath
+# literals) and nothing double quotes would expand. It and quote_words set
+# a variable instead of printing, because $(...) forks a subshell: a plan
+# quotes hundreds of words, and the forks were most of a dry run's time.
 quote() {
 	local sq="'" dq='"'
 	if [[ $1 =~ ^[A-Za-z0-9_@%+=:,./-]+$ ]]; then
-		printf '%s' "$1"
+		QUOTED=$1
 	elif [[ $1 != *"$sq"* ]]; then
-		printf "'%s'" "$1"
+		QUOTED="'$1'"
 	elif [[ $1 != *[$dq\\\$\`!]* ]]; then
-		printf '"%s"' "$1"
+		QUOTED="\"$1\""
 	else
-		printf "'%s'" "${1//$sq/$sq\\$sq$sq}"
+		QUOTED="'${1//$sq/$sq\\$sq$sq}'"
 	fi
 }
 
-# quote_words prints its arguments as one line of quoted words.
+# quote_words sets QUOTED to its arguments as one line of quoted words.
 quote_words() {
 	local line word
-	line=$(quote "$1")
+	quote "$1"
+	line=$QUOTED
 	shift
 	for word in "$@"; do
-		line+=" $(quote "$word")"
+		quote "$word"
+		line+=" $QUOTED"
 	done
-	printf '%s' "$line"
+	QUOTED=$line
 }
 
 # show prints one command of the plan, each word quoted.
 show() {
+	quote_words "$@"
 	if [ "$DRY_RUN" = 1 ]; then
-		printf '%s\n' "$(quote_words "$@")" >&3
+		printf '%s\n' "$QUOTED" >&3
 	else
-		printf '+ %s\n' "$(quote_words "$@")" >&3
+		printf '+ %s\n' "$QUOTED" >&3
 	fi
 }
 
 # show_comment prints a command that is not an az command: as a comment
 # line in the plan, so that every other line of it is one.
 show_comment() {
+	quote_words "$@"
 	if [ "$DRY_RUN" = 1 ]; then
-		printf '# %s\n' "$(quote_words "$@")" >&3
+		printf '# %s\n' "$QUOTED" >&3
 	else
-		printf '+ %s\n' "$(quote_words "$@")" >&3
+		printf '+ %s\n' "$QUOTED" >&3
 	fi
 }
 
@@ -767,7 +773,8 @@ show az "${GRANT[@]}"
 if [ "$DRY_RUN" = 0 ] && ! az "${GRANT[@]}"; then
 	note "tenant-wide consent was not granted (that needs an administrator, and a new registration can take a minute to be seen)."
 	note "  Users need none: the connector is pre-authorized on the API. An admin can still run:"
-	note "  $(quote_words az "${GRANT[@]}")"
+	quote_words az "${GRANT[@]}"
+	note "  $QUOTED"
 fi
 
 # --- Easy Auth ----------------------------------------------------------------

@@ -2,8 +2,8 @@
 // handler, which e2e drives:
 //
 //   - the Dockerfile and .dockerignore against the Functions project
-//     layout, with BuildKit's parser and lint rules (in dockerfile/, the
-//     one package that compiles BuildKit);
+//     layout, with BuildKit's parser (in dockerfile/; with the buildkit
+//     tag, make lint-dockerfile, BuildKit's conversion and lint rules);
 //   - the function app's files (host.json, each function.json,
 //     .funcignore, local.settings.json) against the route table, and the
 //     zip make package builds from them with cmd/funcpack;

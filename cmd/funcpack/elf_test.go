@@ -2,25 +2,33 @@ package main
 
 import (
 	"bytes"
-	"crypto/sha256"
+	"cmp"
+	"compress/gzip"
+	"debug/buildinfo"
 	"debug/elf"
 	"encoding/binary"
-	"encoding/hex"
+	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 )
 
-// binDir holds this run's files: the small program's source, and its
-// builds when there is no cache folder.
+// binDir holds this run's files: the small program's source, its build
+// for this machine's Go, and the foreign builds unpacked from testdata.
 var binDir string
 
+// update rebuilds testdata's foreign builds: go test ./cmd/funcpack -update.
+var update = flag.Bool("update", false, "rebuild the foreign builds in testdata/ with this Go")
+
 func TestMain(m *testing.M) {
+	flag.Parse()
 	dir, err := os.MkdirTemp("", "funcpack-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -35,29 +43,24 @@ func TestMain(m *testing.M) {
 // tinySource is the small program the ELF tests build for each target.
 const tinySource = "package main\n\nfunc main() {}\n"
 
+// foreignTargets are the builds the checks must refuse, as GOOS_GOARCH
+// (an amd64 level after a further _). Building one compiles Go's runtime
+// for that target, about 10 s of CPU each on a cold cache, so they are
+// built once, with -update, and kept in testdata/ as tiny_<target>.gz:
+// hollowed (hollow), a few kilobytes each. Only linux/amd64, whose
+// runtime every other build here compiles anyway, is built on each run.
+var foreignTargets = []string{"linux_arm64", "dragonfly_amd64", "linux_amd64_v3"}
+
 var (
 	tinyMu    sync.Mutex
 	tinyBuilt = map[string]string{}
 )
 
-// tinyCacheDir is where builds of tinySource outlive the run: a build for
-// another platform means compiling its runtime (seconds of CPU even with
-// the Go build cache warm, for it caches no linked program), and the same
-// Go makes the same program. The folder is per Go version and source;
-// "" when there is no cache folder, and each run builds its own.
-func tinyCacheDir() string {
-	base, err := os.UserCacheDir()
-	if err != nil {
-		return ""
-	}
-	sum := sha256.Sum256([]byte(tinySource))
-	return filepath.Join(base, "entrafunc", "funcpack-test", runtime.Version()+"-"+hex.EncodeToString(sum[:6]))
-}
-
-// tinyBinary returns a small Go program built for goos/goarch with cgo
-// off, as the Makefile's package target builds the handler: from
-// tinyCacheDir when an earlier run built it with this Go, else built now
-// and kept there. Callers only read it.
+// tinyBinary returns a small Go program for goos/goarch (goarch may name
+// an amd64 level, as in "amd64/v3"), built with cgo off as the Makefile's
+// package target builds the handler: linux/amd64 built now, a foreign
+// target unpacked from testdata/ (rebuilt there first with -update).
+// Callers only read it.
 func tinyBinary(t *testing.T, goos, goarch string) string {
 	t.Helper()
 	tinyMu.Lock()
@@ -66,38 +69,37 @@ func tinyBinary(t *testing.T, goos, goarch string) string {
 	if p, ok := tinyBuilt[key]; ok {
 		return p
 	}
-	dir := tinyCacheDir()
-	if dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			dir = ""
+	out := filepath.Join(binDir, "tiny_"+key)
+	switch {
+	case key == "linux_amd64":
+		buildTiny(t, key, out)
+	case slices.Contains(foreignTargets, key):
+		fixture := filepath.Join("testdata", "tiny_"+key+".gz")
+		if *update {
+			buildTiny(t, key, out)
+			writeFixture(t, out, fixture)
 		}
+		unpackFixture(t, fixture, out)
+	default:
+		t.Fatalf("no build of the small program for %s: add it to foreignTargets", key)
 	}
-	if dir == "" {
-		dir = binDir
-	}
-	out := filepath.Join(dir, "tiny_"+key)
-	if fi, err := os.Stat(out); err == nil && fi.Mode().IsRegular() && fi.Size() > 0 {
-		tinyBuilt[key] = out
-		return out
-	}
+	tinyBuilt[key] = out
+	return out
+}
+
+// buildTiny builds tinySource for key (GOOS_GOARCH[_level]) into out.
+func buildTiny(t *testing.T, key, out string) {
+	t.Helper()
 	src := filepath.Join(binDir, "tiny.go")
 	if err := os.WriteFile(src, []byte(tinySource), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// Built beside the cache entry, then renamed into place: another run
-	// reading the cache sees the whole file or none.
-	tmp, err := os.CreateTemp(dir, "tiny_"+key+".*.tmp")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmp.Close()
-	defer os.Remove(tmp.Name())
-	cmd := exec.Command("go", "build", "-trimpath", "-o", tmp.Name(), src)
+	goos, goarch, _ := strings.Cut(key, "_")
+	arch, level, _ := strings.Cut(goarch, "_")
+	cmd := exec.Command("go", "build", "-trimpath", "-o", out, src)
 	cmd.Dir = binDir
 	// Whatever the shell exports for other projects must not change the
 	// build (as in the Makefile).
-	// goarch may name an amd64 level, as in "amd64/v3".
-	arch, level, _ := strings.Cut(goarch, "/")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+arch, "GOFLAGS=", "GOWORK=off", "GO111MODULE=on")
 	if level != "" {
 		cmd.Env = append(cmd.Env, "GOAMD64="+level)
@@ -105,13 +107,158 @@ func tinyBinary(t *testing.T, goos, goarch string) string {
 		cmd.Env = append(cmd.Env, "GOAMD64=v1")
 	}
 	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building a %s/%s program: %v\n%s", goos, goarch, err, b)
+		t.Fatalf("building a %s program: %v\n%s", key, err, b)
 	}
-	if err := os.Rename(tmp.Name(), out); err != nil {
+}
+
+// keptSections are the sections a hollowed build keeps: what debug/elf and
+// debug/buildinfo read, and so what checkExecutable can look at.
+var keptSections = []string{".go.buildinfo", ".note.go.buildid", ".shstrtab", ".interp", ".dynamic", ".dynstr"}
+
+// hollow zeroes every byte of a 64-bit little-endian ELF file but its
+// header, program headers, section headers and keptSections: the code and
+// data go, the file keeps its size and layout, and it compresses to a few
+// kilobytes.
+func hollow(b []byte) ([]byte, error) {
+	f, err := elf.NewFile(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	if f.Class != elf.ELFCLASS64 || f.Data != elf.ELFDATA2LSB || len(b) < 64 {
+		return nil, fmt.Errorf("not a 64-bit little-endian ELF file")
+	}
+	le := binary.LittleEndian
+	phoff, shoff := le.Uint64(b[0x20:]), le.Uint64(b[0x28:])
+	phEnd := phoff + uint64(le.Uint16(b[0x36:]))*uint64(le.Uint16(b[0x38:]))
+	shEnd := shoff + uint64(le.Uint16(b[0x3a:]))*uint64(le.Uint16(b[0x3c:]))
+	keep := [][2]uint64{{0, 64}, {phoff, phEnd}, {shoff, shEnd}}
+	for _, s := range f.Sections {
+		if s.Type != elf.SHT_NOBITS && slices.Contains(keptSections, s.Name) {
+			keep = append(keep, [2]uint64{s.Offset, s.Offset + s.FileSize})
+		}
+	}
+	out := make([]byte, len(b))
+	for _, r := range keep {
+		if r[0] > r[1] || r[1] > uint64(len(b)) {
+			return nil, fmt.Errorf("range %d-%d outside the file", r[0], r[1])
+		}
+		copy(out[r[0]:r[1]], b[r[0]:r[1]])
+	}
+	return out, nil
+}
+
+// writeFixture hollows the build at path and writes it gzipped to fixture.
+func writeFixture(t *testing.T, path, fixture string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
 		t.Fatal(err)
 	}
-	tinyBuilt[key] = out
-	return out
+	if b, err = hollow(b); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	var z bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&z, gzip.BestCompression)
+	zw.Write(b)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(fixture, z.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// unpackFixture writes the gzipped fixture's contents to out.
+func unpackFixture(t *testing.T, fixture, out string) {
+	t.Helper()
+	f, err := os.Open(fixture)
+	if err != nil {
+		t.Fatalf("%v: go test ./cmd/funcpack -update builds it", err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatalf("%s: %v", fixture, err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatalf("%s: %v", fixture, err)
+	}
+	if err := os.WriteFile(out, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestForeignFixtures: each build kept in testdata/ is what its name says,
+// by its ELF header and its Go build information, so that the refusals
+// below are tested on the builds they name.
+func TestForeignFixtures(t *testing.T) {
+	machines := map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64}
+	for _, key := range foreignTargets {
+		t.Run(key, func(t *testing.T) {
+			goos, goarch, _ := strings.Cut(key, "_")
+			arch, level, _ := strings.Cut(goarch, "_")
+			path := tinyBinary(t, goos, strings.ReplaceAll(goarch, "_", "/"))
+			f, err := elf.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if f.Machine != machines[arch] || f.Type != elf.ET_EXEC {
+				t.Errorf("ELF %v %v, want %v ET_EXEC", f.Machine, f.Type, machines[arch])
+			}
+			bi, err := buildinfo.ReadFile(path)
+			if err != nil {
+				t.Fatalf("no Go build information: %v", err)
+			}
+			if !strings.HasPrefix(bi.GoVersion, "go1.") {
+				t.Errorf("Go version %q", bi.GoVersion)
+			}
+			want := map[string]string{"GOOS": goos, "GOARCH": arch, "CGO_ENABLED": "0", "-trimpath": "true"}
+			if arch == "amd64" {
+				want["GOAMD64"] = cmp.Or(level, "v1")
+			}
+			for _, s := range bi.Settings {
+				if w, ok := want[s.Key]; ok {
+					if s.Value != w {
+						t.Errorf("build setting %s=%s, want %s", s.Key, s.Value, w)
+					}
+					delete(want, s.Key)
+				}
+			}
+			if len(want) > 0 {
+				t.Errorf("build settings %v missing from %v", want, bi.Settings)
+			}
+		})
+	}
+}
+
+// TestHollowKeepsWhatTheChecksRead: a hollowed build of this machine's
+// small program gets the same verdict as the build itself, and keeps only
+// a sliver of its bytes.
+func TestHollowKeepsWhatTheChecksRead(t *testing.T) {
+	path := tinyBinary(t, "linux", "amd64")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := hollow(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hp := writeTemp(t, "hollow", h)
+	if got, want := fmt.Sprint(checkExecutable(hp)), fmt.Sprint(checkExecutable(path)); got != want {
+		t.Errorf("hollowed: %s\nbuilt: %s", got, want)
+	}
+	if bi, err := buildinfo.ReadFile(hp); err != nil || bi.GoVersion != runtime.Version() {
+		t.Errorf("hollowed build information: %v, %v", bi, err)
+	}
+	if n := len(b) - bytes.Count(h, []byte{0}); n > len(b)/20 {
+		t.Errorf("hollowed build keeps %d of %d bytes non-zero", n, len(b))
+	}
+	if _, err := hollow([]byte("#!/bin/sh\n")); err == nil {
+		t.Error("hollow took a script")
+	}
 }
 
 // fakeELF is an ELF file with only a header and program headers: enough

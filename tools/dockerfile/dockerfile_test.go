@@ -19,6 +19,7 @@ import (
 	"testing"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
 	"github.com/moby/patternmatcher"
@@ -237,8 +238,8 @@ type stageInfo struct {
 }
 
 // moreDockerfileChecks run first in checkDockerfile, each returning its
-// problems: buildkit_check_test.go adds BuildKit's own checks there, kept in
-// a file of their own for what they cost to download and build.
+// problems: with the buildkit tag, buildkit_check_test.go adds BuildKit's
+// conversion and the lint rules that run there.
 var moreDockerfileChecks []func(src []byte) []string
 
 // checkDockerfile returns every way src departs from what the image needs;
@@ -254,7 +255,26 @@ func checkDockerfile(src []byte, p *project) (problems []string) {
 	if err != nil {
 		return append(problems, "parse: "+err.Error())
 	}
-	stages, metaArgs, err := instructions.Parse(res.AST, nil)
+	// The lint rules BuildKit applies while reading the instructions
+	// (FromAsCasing, StageNameCasing, MaintainerDeprecated,
+	// InvalidDefinitionDescription): a warning in every docker build is a
+	// problem here. The parser's own warnings too (an empty continuation
+	// line).
+	for _, w := range res.Warnings {
+		line := 0
+		if w.Location != nil {
+			line = w.Location.Start.Line
+		}
+		fail("line %d: BuildKit parser: %s", line, w.Short)
+	}
+	lint := linter.New(&linter.Config{Warn: func(rule, _, _, msg string, loc []parser.Range) {
+		line := 0
+		if len(loc) > 0 {
+			line = loc[0].Start.Line
+		}
+		fail("line %d: BuildKit check %s: %s", line, rule, msg)
+	}})
+	stages, metaArgs, err := instructions.Parse(res.AST, lint)
 	if err != nil {
 		return append(problems, "instructions: "+err.Error())
 	}
@@ -883,6 +903,12 @@ func TestDockerfileMutations(t *testing.T) {
 		{"CMD bypasses the host", exeCopy, exeCopy + "\nCMD [\"/home/site/wwwroot/handler\"]", "CMD or ENTRYPOINT"},
 		{"copy from no stage", "--from=build", "--from=builder", "COPY --from=builder names no earlier stage"},
 		{"second build of the handler", build, build + "\nRUN go build -o /x ./cmd/handler", "a second go build"},
+		// BuildKit's rules that need no conversion (the buildkit tag adds
+		// the rest).
+		{"casing", "AS build", "as build", "BuildKit check FromAsCasing"},
+		{"stage name casing", "AS build", "AS Build", "BuildKit check StageNameCasing"},
+		{"bad flag", "--chmod=0755", "--chmode=0755", "unknown flag: --chmode"},
+		{"empty continuation line", "FUNCTIONS_WORKER_RUNTIME=custom", "FUNCTIONS_WORKER_RUNTIME=custom \\\n\n    EXTRA=1", "BuildKit parser"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { checkMutation(t, p, orig, tc.old, tc.new, tc.want) })

@@ -3,18 +3,12 @@ package report
 import (
 	"bytes"
 	"fmt"
-	"image/color"
+	"html"
 	"math"
 	"slices"
 	"strings"
 	"time"
-
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/font"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgsvg"
+	"unicode/utf8"
 )
 
 // panel is one of the chart's bar charts: a figure of every server.
@@ -32,6 +26,30 @@ type panel struct {
 	note func(Summary) string
 }
 
+// The chart's geometry, in SVG pixels, and its colours. It is drawn by
+// hand: four bar charts need rectangles, lines and text, and a plotting
+// library's fonts, PDF and LaTeX packages were most of what this module
+// compiled.
+const (
+	chartWidth    = 1152.0 // two panels side by side
+	chartCols     = 2
+	barHeight     = 20.0
+	barPitch      = 28.0
+	panelTop      = 34.0 // the title's band
+	panelBottom   = 34.0 // the axis's tick labels
+	panelPadX     = 24.0
+	labelGap      = 8.0  // between a server's name and the axis
+	valueRoom     = 0.18 // of the axis, past the longest bar, for its label
+	fontSize      = 11.0
+	charWidth     = 6.2 // a generous average advance at fontSize, for layout
+	barColour     = "#4c72b0"
+	handlerColour = "#dd8452"
+	inkColour     = "#222222"
+	goalColour    = "#555555"
+	gridColour    = "#e5e5e5"
+	fontFamily    = "'Liberation Sans',Arial,Helvetica,sans-serif"
+)
+
 // Chart draws the summaries as an SVG: four horizontal bar charts, one
 // per figure, the servers in the same order in each, and the handler's
 // goal as a dashed line where there is one.
@@ -40,10 +58,6 @@ func (r *Results) Chart() ([]byte, error) {
 	if len(sums) == 0 {
 		return nil, fmt.Errorf("report: no server to chart")
 	}
-	sans := font.Font{Typeface: "Liberation", Variant: "Sans"}
-	plot.DefaultFont = sans
-	plotter.DefaultFont = sans
-
 	toMS := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 	var ceilingRPS float64
 	for _, s := range sums {
@@ -70,147 +84,148 @@ func (r *Results) Chart() ([]byte, error) {
 			value: func(s Summary) float64 { return s.RSSKB * 1024 / 1e6 }, label: func(x float64) string { return fmt.Sprintf("%.1f", x) }, target: 30, goal: "goal"},
 	}
 
-	// Bars bottom to top: plot's nominal Y axis starts at the bottom, and
-	// the table lists the ceiling first.
-	names := make([]string, len(sums))
-	for i, s := range sums {
-		names[len(sums)-1-i] = s.Server.Name
+	nameWidth := 0.0
+	for _, s := range sums {
+		nameWidth = math.Max(nameWidth, textWidth(s.Server.Name))
 	}
-	const cols = 2
-	rows := (len(panels) + cols - 1) / cols
-	width := 12 * vg.Inch
-	height := vg.Length(rows) * (1.0*vg.Inch + vg.Length(len(sums))*0.32*vg.Inch)
-	canvas := vgsvg.New(width, height)
-	dc := draw.New(canvas)
-	// Generous padding on the left of each tile: the SVG names its font
-	// without embedding it, and a viewer that substitutes a wider one
-	// would clip the server names.
-	tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: 0.6 * vg.Inch, PadY: 0.3 * vg.Inch, PadTop: 0.1 * vg.Inch, PadBottom: 0.1 * vg.Inch, PadLeft: 0.5 * vg.Inch, PadRight: 0.3 * vg.Inch}
+	rows := (len(panels) + chartCols - 1) / chartCols
+	panelHeight := panelTop + float64(len(sums))*barPitch + panelBottom
+	height := float64(rows) * panelHeight
 
-	for i, pn := range panels {
-		plt := plot.New()
-		plt.Title.Text = pn.title
-		if pn.target > 0 {
-			plt.Title.Text += " (dashed: " + pn.goal + ")"
-		}
-		plt.Title.TextStyle.Font.Size = 11
-		vals := make(plotter.Values, len(sums))
-		none := make([]bool, len(sums)) // bottom to top, as vals
-		notes := make([]string, len(sums))
-		for j, s := range sums {
-			none[len(sums)-1-j] = pn.measured != nil && !pn.measured(s)
-			if pn.note != nil {
-				notes[len(sums)-1-j] = pn.note(s)
-			}
-			v := pn.value(s)
-			if math.IsNaN(v) {
-				v = 0
-			}
-			vals[len(sums)-1-j] = v
-		}
-		// A server far off the goal (the Node peer's latency and cold
-		// start) would squash every other bar: the axis stops at four
-		// times the goal, and a longer bar is cut there, its label still
-		// giving the figure.
-		full := slices.Clone(vals)
-		clip := math.Inf(1)
-		if pn.target > 0 && slices.Max(vals) > 4*pn.target {
-			clip = 4 * pn.target
-			for j := range vals {
-				vals[j] = math.Min(vals[j], clip)
-			}
-		}
-		bars, err := plotter.NewBarChart(vals, 0.22*vg.Inch)
-		if err != nil {
-			return nil, err
-		}
-		bars.Horizontal = true
-		bars.Color = color.RGBA{R: 0x4c, G: 0x72, B: 0xb0, A: 0xff}
-		bars.LineStyle.Width = 0
-		plt.Add(bars)
-		// The handler's own bars stand out.
-		for j, s := range sums {
-			if !strings.HasPrefix(s.Server.Key, Handler) {
-				continue
-			}
-			one := make(plotter.Values, len(sums))
-			one[len(sums)-1-j] = vals[len(sums)-1-j]
-			hb, err := plotter.NewBarChart(one, 0.22*vg.Inch)
-			if err != nil {
-				return nil, err
-			}
-			hb.Horizontal = true
-			hb.Color = color.RGBA{R: 0xdd, G: 0x84, B: 0x52, A: 0xff}
-			hb.LineStyle.Width = 0
-			plt.Add(hb)
-		}
-		hi := slices.Max(vals)
-		if pn.target > 0 {
-			hi = math.Max(hi, pn.target)
-			goal := plotter.XYs{{X: pn.target, Y: -0.5}, {X: pn.target, Y: float64(len(sums)) - 0.5}}
-			line, err := plotter.NewLine(goal)
-			if err != nil {
-				return nil, err
-			}
-			line.Color = color.Gray{Y: 0x55}
-			line.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
-			plt.Add(line)
-		}
-		xys := make(plotter.XYs, len(vals))
-		labels := make([]string, len(vals))
-		for j, v := range vals {
-			xys[j] = plotter.XY{X: v + hi*0.01, Y: float64(j)}
-			labels[j] = pn.label(full[j])
-			labels[j] += notes[j]
-			if none[j] {
-				labels[j] = "–"
-			}
-			if full[j] > clip {
-				labels[j] += " (cut)"
-			}
-		}
-		lbl, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: labels})
-		if err != nil {
-			return nil, err
-		}
-		for k := range lbl.TextStyle {
-			lbl.TextStyle[k].Font.Size = 9
-			lbl.TextStyle[k].YAlign = draw.YCenter
-		}
-		plt.Add(lbl)
-		plt.X.Min, plt.X.Max = 0, hi*1.18
-		if hi == 0 {
-			plt.X.Max = 1
-		}
-		plt.X.Tick.Marker = thousandsTicks{}
-		plt.NominalY(names...)
-		plt.Draw(tiles.At(dc, i%cols, i/cols))
-	}
 	var b bytes.Buffer
-	if _, err := canvas.WriteTo(&b); err != nil {
-		return nil, err
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%s" height="%s" viewBox="0 0 %s %s" font-family="%s" font-size="%s" fill="%s">`+"\n",
+		num(chartWidth), num(height), num(chartWidth), num(height), fontFamily, num(fontSize), inkColour)
+	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="#ffffff"/>`+"\n")
+	for i, pn := range panels {
+		x0 := float64(i%chartCols) * chartWidth / chartCols
+		y0 := float64(i/chartCols) * panelHeight
+		drawPanel(&b, pn, sums, x0, y0, chartWidth/chartCols, nameWidth)
 	}
-	// The layout was measured with Liberation Sans; Arial has the same
-	// metrics, so a viewer without the one gets the other rather than a
-	// wider default that would run the names into the axis.
-	return bytes.ReplaceAll(b.Bytes(), []byte("font-family:Liberation Sans;"), []byte("font-family:'Liberation Sans',Arial,Helvetica,sans-serif;")), nil
+	b.WriteString("</svg>\n")
+	return b.Bytes(), nil
 }
 
-// thousandsTicks are plot's default ticks labelled with thousands
-// separators and no needless decimals.
-type thousandsTicks struct{}
+// drawPanel draws one bar chart in the w-wide tile at (x0, y0).
+func drawPanel(b *bytes.Buffer, pn panel, sums []Summary, x0, y0, w, nameWidth float64) {
+	title := pn.title
+	if pn.target > 0 {
+		title += " (dashed: " + pn.goal + ")"
+	}
+	left := x0 + panelPadX + nameWidth + labelGap
+	right := x0 + w - panelPadX
+	top := y0 + panelTop
+	bottom := top + float64(len(sums))*barPitch
+	fmt.Fprintf(b, `<text x="%s" y="%s" font-size="%s">%s</text>`+"\n", num(left), num(y0+panelTop-14), num(fontSize+1), esc(title))
 
-func (thousandsTicks) Ticks(lo, hi float64) []plot.Tick {
-	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
-	for i, t := range ticks {
-		if t.Label == "" {
-			continue
+	vals := make([]float64, len(sums))
+	for j, s := range sums {
+		v := pn.value(s)
+		if math.IsNaN(v) || v < 0 {
+			v = 0
 		}
-		if t.Value == math.Trunc(t.Value) {
-			ticks[i].Label = thousands(t.Value)
-		} else {
-			ticks[i].Label = strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.2f", t.Value), "0"), ".")
+		vals[j] = v
+	}
+	// A server far off the goal (the Node peer's latency and cold start)
+	// would squash every other bar: the axis stops at four times the goal,
+	// and a longer bar is cut there, its label still giving the figure.
+	clip := math.Inf(1)
+	if pn.target > 0 && slices.Max(vals) > 4*pn.target {
+		clip = 4 * pn.target
+	}
+	hi := math.Min(slices.Max(vals), clip)
+	if pn.target > 0 {
+		hi = math.Max(hi, pn.target)
+	}
+	ticks := niceTicks(hi)
+	axisMax := math.Max(hi*(1+valueRoom), ticks[len(ticks)-1])
+	scale := (right - left) / axisMax
+	xOf := func(v float64) float64 { return left + v*scale }
+
+	// Grid lines and tick labels.
+	for _, t := range ticks {
+		x := xOf(t)
+		fmt.Fprintf(b, `<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s"/>`+"\n", num(x), num(top), num(x), num(bottom), gridColour)
+		fmt.Fprintf(b, `<text x="%s" y="%s" text-anchor="middle">%s</text>`+"\n", num(x), num(bottom+16), esc(tickLabel(t)))
+	}
+	fmt.Fprintf(b, `<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s"/>`+"\n", num(left), num(top), num(left), num(bottom), inkColour)
+	fmt.Fprintf(b, `<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s"/>`+"\n", num(left), num(bottom), num(right), num(bottom), inkColour)
+
+	// The servers top to bottom, in the table's order: the ceiling first.
+	// The labels go last, over the goal line.
+	var labels bytes.Buffer
+	for j, s := range sums {
+		y := top + float64(j)*barPitch + (barPitch-barHeight)/2
+		mid := y + barHeight/2 + fontSize/2 - 1.5
+		fmt.Fprintf(b, `<text x="%s" y="%s" text-anchor="end">%s</text>`+"\n", num(left-labelGap), num(mid), esc(s.Server.Name))
+		label := pn.label(vals[j])
+		if pn.note != nil {
+			label += pn.note(s)
+		}
+		if pn.measured != nil && !pn.measured(s) {
+			label = "–"
+		}
+		v := vals[j]
+		if v > clip {
+			v = clip
+			label += " (cut)"
+		}
+		colour := barColour
+		if strings.HasPrefix(s.Server.Key, Handler) {
+			colour = handlerColour
+		}
+		if v > 0 {
+			fmt.Fprintf(b, `<rect x="%s" y="%s" width="%s" height="%s" fill="%s"/>`+"\n", num(left), num(y), num(v*scale), num(barHeight), colour)
+		}
+		fmt.Fprintf(&labels, `<text x="%s" y="%s" font-size="%s">%s</text>`+"\n", num(xOf(v)+4), num(mid), num(fontSize-1), esc(label))
+	}
+	if pn.target > 0 {
+		x := xOf(pn.target)
+		fmt.Fprintf(b, `<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-dasharray="4 3"/>`+"\n", num(x), num(top), num(x), num(bottom), goalColour)
+	}
+	b.Write(labels.Bytes())
+}
+
+// niceTicks are the axis's tick values from 0 to at least hi: steps of 1,
+// 2 or 5 times a power of ten, at most six of them past 0.
+func niceTicks(hi float64) []float64 {
+	if !(hi > 0) || math.IsInf(hi, 0) {
+		return []float64{0, 1}
+	}
+	step := math.Pow(10, math.Floor(math.Log10(hi/5)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if hi/(step*m) <= 6 {
+			step *= m
+			break
 		}
 	}
-	return ticks
+	var ticks []float64
+	for i := 0.0; ; i++ {
+		t := i * step
+		ticks = append(ticks, t)
+		if t >= hi {
+			return ticks
+		}
+	}
 }
+
+// tickLabel writes a tick with thousands separators and no needless
+// decimals.
+func tickLabel(t float64) string {
+	if t == math.Trunc(t) {
+		return thousands(t)
+	}
+	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.2f", t), "0"), ".")
+}
+
+// textWidth is a generous estimate of s's width at fontSize: the SVG
+// names its font without embedding it, so the layout leaves room for a
+// wider one.
+func textWidth(s string) float64 { return float64(utf8.RuneCountInString(s)) * charWidth }
+
+// num writes a coordinate with at most two decimals.
+func num(x float64) string {
+	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.2f", x), "0"), ".")
+}
+
+// esc escapes text for an SVG text node.
+func esc(s string) string { return html.EscapeString(s) }
