@@ -12,8 +12,8 @@ DEV_PORT ?= 7071
 # and -trimpath. The build cache keys on both, so that vet, the tests, the
 # tooling module and make dev, package and build then compile the standard
 # library and the dependencies once, not once for each way (on a cold
-# cache, about a minute of CPU each). -race needs cgo: unit turns it back
-# on for the tests it runs with -race.
+# cache, about a minute of CPU each). -race needs cgo: race-deps and
+# unit-race turn it back on.
 export GOFLAGS := -trimpath
 export CGO_ENABLED := 0
 export GOWORK := off

@@ -67,7 +67,6 @@ func TestDockerfileBuildKitMutations(t *testing.T) {
 	p := loadProject(t)
 	orig := string(readDockerfile(t))
 	cases := []struct{ name, old, new, want string }{
-		{"casing", "AS build", "as build", "BuildKit check FromAsCasing"},
 		{"undefined ARG in FROM", "$BUILDPLATFORM", "$BUILDPLATFROM", "BuildKit check UndefinedArgInFrom"},
 		{"secret in ENV", "FUNCTIONS_WORKER_RUNTIME=custom", "FUNCTIONS_WORKER_RUNTIME=custom \\\n    API_TOKEN=x", "BuildKit check SecretsUsedInArgOrEnv"},
 		{"undefined variable", "WORKDIR /src", "WORKDIR $SRC_DIR", "BuildKit check UndefinedVar"},
