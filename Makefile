@@ -141,11 +141,12 @@ vet:
 # e2e (unit_pkgs); of those, the ones whose tests run with -race. -race
 # finds goroutines sharing memory in the test's own process, at 2-10
 # times the CPU (cmd/funcpack's tests: 20 s instead of 4). It finds
-# nothing where no goroutine shares memory: cmd/funcpack, connector and
-# internal/bounded start none and are never called concurrently (NORACE),
-# and e2e's subject is other processes (the handler it built, node, bash).
+# nothing where no goroutine shares memory: cmd/funcpack, connector,
+# internal/bounded and internal/reasonwords start none and are never
+# called concurrently (NORACE), and e2e's subject is other processes
+# (the handler it built, node, bash).
 MODULE := github.com/entrafunc/entrafunc
-NORACE := cmd/funcpack connector internal/bounded
+NORACE := cmd/funcpack connector internal/bounded internal/reasonwords
 unit_pkgs = $(filter-out $(MODULE)/e2e,$(shell $(HOST_ENV) $(GO) list -e ./...))
 race_pkgs = $(filter-out $(addprefix $(MODULE)/,$(NORACE)),$(unit_pkgs))
 

@@ -7,9 +7,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -22,6 +19,7 @@ import (
 	"time"
 
 	"github.com/entrafunc/entrafunc/auth"
+	"github.com/entrafunc/entrafunc/internal/reasonwords"
 	"github.com/entrafunc/entrafunc/tasks"
 	"github.com/entrafunc/entrafunc/tasks/taskstest"
 )
@@ -149,22 +147,26 @@ func contractCases(t *testing.T) []contractCase {
 		kinds[auth.Reason(err)] = err
 	}
 	var cases []contractCase
-	for _, w := range authReasonWords(t) {
-		err, ok := kinds[w.word]
+	words, err := reasonwords.Read(filepath.Join("..", "auth", "reasons.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range words {
+		err, ok := kinds[w.Word]
 		switch {
 		case ok:
-		case w.word == scope.Rule:
+		case w.Word == scope.Rule:
 			continue // a missing scope logs insufficient_scope
-		case strings.HasPrefix(strings.ToLower(w.name), "rule"):
-			err = &auth.PolicyError{Rule: w.word, Detail: "not listed"}
+		case w.Rule():
+			err = &auth.PolicyError{Rule: w.Word, Detail: "not listed"}
 		default:
-			err = &auth.TokenError{Reason: w.word, Err: errors.New("refused")}
+			err = &auth.TokenError{Reason: w.Word, Err: errors.New("refused")}
 		}
-		if got := auth.Reason(err); got != w.word {
-			t.Fatalf("auth.Reason(%v) = %q, want %s's word %q", err, got, w.name, w.word)
+		if got := auth.Reason(err); got != w.Word {
+			t.Fatalf("auth.Reason(%v) = %q, want %s's word %q", err, got, w.Name, w.Word)
 		}
 		cases = append(cases, contractCase{
-			name: "auth " + w.word,
+			name: "auth " + w.Word,
 			edit: func(o *Options) {
 				o.Authenticator = auth.AuthenticatorFunc(func(*http.Request) (*auth.Principal, error) { return nil, err })
 			},
@@ -226,54 +228,6 @@ func (f failingStore) Update(context.Context, tasks.Task, string) (tasks.Task, e
 	return tasks.Task{}, f.err
 }
 func (f failingStore) Delete(context.Context, tasks.Owner, string, string) error { return f.err }
-
-// reasonWord is a constant of package auth's block of reason words.
-type reasonWord struct{ name, word string }
-
-// authReasonWords reads package auth's reason and rule constants from its
-// source, sorted by word: Go cannot list constants at run time, and auth
-// exports Reason, not the words.
-func authReasonWords(t *testing.T) []reasonWord {
-	t.Helper()
-	files, err := filepath.Glob("../auth/*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var words []reasonWord
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(token.NewFileSet(), name, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range f.Decls {
-			g, ok := d.(*ast.GenDecl)
-			if !ok || g.Tok != token.CONST {
-				continue
-			}
-			for _, s := range g.Specs {
-				vs := s.(*ast.ValueSpec)
-				for i, id := range vs.Names {
-					n := strings.ToLower(id.Name)
-					if !strings.HasPrefix(n, "reason") && !strings.HasPrefix(n, "rule") || i >= len(vs.Values) {
-						continue
-					}
-					if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
-						w, _ := strconv.Unquote(lit.Value)
-						words = append(words, reasonWord{id.Name, w})
-					}
-				}
-			}
-		}
-	}
-	if len(words) < 10 {
-		t.Fatalf("found %d reason constants in ../auth: the reading is broken", len(words))
-	}
-	slices.SortFunc(words, func(a, b reasonWord) int { return strings.Compare(a.word, b.word) })
-	return words
-}
 
 // guide is what docs/troubleshooting.md documents, by section heading: a
 // section is its "##" heading, and a "###" heading under it follows ">".

@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -11,35 +10,20 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/entrafunc/entrafunc/internal/reasonwords"
 )
 
 // readReasonBlock returns the words of reasons.go's constant block (its
-// reason and rule constants), by constant name, read from the source: the
-// block is the one list, and Go cannot enumerate constants at run time.
+// reason and rule constants) by constant name: the block is the one list.
 func readReasonBlock() (map[string]string, error) {
-	f, err := parser.ParseFile(token.NewFileSet(), "reasons.go", nil, 0)
+	list, err := reasonwords.Read("reasons.go")
 	if err != nil {
 		return nil, err
 	}
 	words := map[string]string{}
-	for _, d := range f.Decls {
-		g, ok := d.(*ast.GenDecl)
-		if !ok || g.Tok != token.CONST {
-			continue
-		}
-		for _, s := range g.Specs {
-			vs := s.(*ast.ValueSpec)
-			for i, name := range vs.Names {
-				if !strings.HasPrefix(name.Name, "reason") && !strings.HasPrefix(name.Name, "rule") || i >= len(vs.Values) {
-					continue
-				}
-				lit, ok := vs.Values[i].(*ast.BasicLit)
-				if !ok || lit.Kind != token.STRING {
-					return nil, fmt.Errorf("%s is not a string literal", name.Name)
-				}
-				words[name.Name], _ = strconv.Unquote(lit.Value)
-			}
-		}
+	for _, w := range list {
+		words[w.Name] = w.Word
 	}
 	return words, nil
 }

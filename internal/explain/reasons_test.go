@@ -3,48 +3,26 @@ package explain
 import (
 	"flag"
 	"fmt"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/entrafunc/entrafunc/internal/reasonwords"
 )
 
-// authWords reads package auth's reason and rule words from its source
-// (the constant block of auth/reasons.go): auth exports Reason, not the
-// words, and Go cannot list constants at run time.
+// authWords is package auth's reason and rule words, from its source.
 func authWords(t *testing.T) map[string]bool {
 	t.Helper()
-	f, err := parser.ParseFile(token.NewFileSet(), filepath.Join("..", "..", "auth", "reasons.go"), nil, 0)
+	list, err := reasonwords.Read(filepath.Join("..", "..", "auth", "reasons.go"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	words := map[string]bool{}
-	for _, d := range f.Decls {
-		g, ok := d.(*ast.GenDecl)
-		if !ok || g.Tok != token.CONST {
-			continue
-		}
-		for _, s := range g.Specs {
-			vs := s.(*ast.ValueSpec)
-			for i, id := range vs.Names {
-				if !strings.HasPrefix(id.Name, "reason") && !strings.HasPrefix(id.Name, "rule") || i >= len(vs.Values) {
-					continue
-				}
-				if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
-					w, _ := strconv.Unquote(lit.Value)
-					words[w] = true
-				}
-			}
-		}
-	}
-	if len(words) < 10 {
-		t.Fatalf("found %d reason words in auth/reasons.go: the reading is broken", len(words))
+	for _, w := range list {
+		words[w.Word] = true
 	}
 	return words
 }
