@@ -75,7 +75,11 @@ dev:
 # saves about 0.3 s of CPU on each of the two dozen links.
 TESTLD := -ldflags=-w
 
+# First, .ci/deps: what the tests need besides Go (ShellCheck, unzip,
+# Node.js, ...), installed with apt-get when that needs no password, or
+# named with the command that installs it, before minutes of work.
 test:
+	@bash .ci/deps
 	@$(MAKE) --no-print-directory -j4 check-fmt vet tools race-deps
 	@$(MAKE) --no-print-directory -j5 TESTVET=-vet=off tools-go unit-race unit-norace e2e bench-test
 
