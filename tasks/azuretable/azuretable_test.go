@@ -39,6 +39,7 @@ func openOn(t testing.TB, a *azuritetest.Server, o Options) *Store {
 }
 
 func TestContract(t *testing.T) {
+	t.Parallel()
 	a := startAzurite(t)
 	// A table per case: each case's first Create finds no table and
 	// makes it.
@@ -51,6 +52,7 @@ var (
 )
 
 func TestVersionIsTheETagOpaque(t *testing.T) {
+	t.Parallel()
 	a := startAzurite(t)
 	s := openOn(t, a, Options{})
 	c, _ := tasks.NewCaller(tenant, oid, false)
@@ -68,6 +70,7 @@ func TestVersionIsTheETagOpaque(t *testing.T) {
 }
 
 func TestMissingTable(t *testing.T) {
+	t.Parallel()
 	a := startAzurite(t)
 	s := openOn(t, a, Options{})
 	ctx := context.Background()
@@ -95,6 +98,7 @@ func TestMissingTable(t *testing.T) {
 // of a run, its calls fail as unavailable in bounded time, and the same
 // Store works again once a new Azurite listens on the same port.
 func TestAzuriteStops(t *testing.T) {
+	t.Parallel()
 	a := startAzurite(t)
 	s := openOn(t, a, Options{Timeout: 5 * time.Second})
 	svc := tasks.NewService(s, tasks.Options{})
@@ -113,20 +117,28 @@ func TestAzuriteStops(t *testing.T) {
 		"Update": func() error { _, err := svc.Update(ctx, c, task.ID, tasks.Patch{Title: &task.Title}, ""); return err },
 		"Delete": func() error { return svc.Delete(ctx, c, task.ID, "") },
 	}
-	for name, call := range calls {
-		// Refused connections fail at once, and the SDK's two retries
-		// take about a second; a minute is no plausible speed.
-		within(t, time.Minute, name+" with Azurite stopped", func() {
-			err := call()
-			var ue *tasks.UnavailableError
-			if !errors.As(err, &ue) || ue.Reason != "store_unreachable" {
-				t.Errorf("%s with Azurite stopped: %v; want ErrUnavailable, store_unreachable", name, err)
-			}
-			if d, ok := tasks.RetryAfter(err); !ok || d < time.Second {
-				t.Errorf("%s: retry hint %v, %v", name, d, ok)
-			}
-		})
-	}
+	// The calls are independent, so they wait out the SDK's retries side
+	// by side; the group ends when all have, before the restart.
+	t.Run("stopped", func(t *testing.T) {
+		for name, call := range calls {
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				// Refused connections fail at once, and the SDK's two
+				// retries take about a second; a minute is no plausible
+				// speed.
+				within(t, time.Minute, name+" with Azurite stopped", func() {
+					err := call()
+					var ue *tasks.UnavailableError
+					if !errors.As(err, &ue) || ue.Reason != "store_unreachable" {
+						t.Errorf("%s with Azurite stopped: %v; want ErrUnavailable, store_unreachable", name, err)
+					}
+					if d, ok := tasks.RetryAfter(err); !ok || d < time.Second {
+						t.Errorf("%s: retry hint %v, %v", name, d, ok)
+					}
+				})
+			})
+		}
+	})
 
 	a.Restart()
 	// An in-memory Azurite forgets everything: the table is made again
@@ -164,6 +176,7 @@ func fake(t *testing.T, timeout time.Duration, answer http.HandlerFunc) (*Store,
 }
 
 func TestThrottledAndFailing(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name       string
 		status     int
@@ -178,6 +191,7 @@ func TestThrottledAndFailing(t *testing.T) {
 		{"403 for a missing role", http.StatusForbidden, [2]string{}, "store_forbidden", tasks.DefaultRetryAfter},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			// The SDK retries twice, soon; the timeout leaves room for that.
 			s, _ := fake(t, 30*time.Second, func(w http.ResponseWriter, r *http.Request) {
 				if tc.header[0] != "" {
@@ -203,6 +217,7 @@ func TestThrottledAndFailing(t *testing.T) {
 }
 
 func TestSlowStoreTimesOut(t *testing.T) {
+	t.Parallel()
 	release := make(chan struct{})
 	s, _ := fake(t, 500*time.Millisecond, func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -228,6 +243,7 @@ func TestSlowStoreTimesOut(t *testing.T) {
 }
 
 func TestNoRequestForWhatCannotBeAKey(t *testing.T) {
+	t.Parallel()
 	s, n := fake(t, time.Second, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusInternalServerError) })
 	ctx := context.Background()
 	owner := tasks.Owner{TenantID: tenant, ObjectID: oid}
@@ -244,6 +260,7 @@ func TestNoRequestForWhatCannotBeAKey(t *testing.T) {
 }
 
 func TestEtagOf(t *testing.T) {
+	t.Parallel()
 	enc := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 	for _, tc := range []struct {
 		v  string
@@ -270,6 +287,7 @@ func TestEtagOf(t *testing.T) {
 // TestFollowsContinuation holds the store to what Table storage does and
 // Azurite does not: a page cut short, even empty, with a continuation.
 func TestFollowsContinuation(t *testing.T) {
+	t.Parallel()
 	id, _ := tasks.NewID(oid, time.Now(), rand.Reader)
 	entity := `{"odata.etag":"W/\"datetime'2026-12-05T22%3A50%3A47.5759046Z'\"","PartitionKey":"` + tenant + "_" + oid +
 		`","RowKey":"` + id + `","Title":"t","Done":false,"Created@odata.type":"Edm.DateTime","Created":"2026-12-05T22:50:47.123Z","Updated@odata.type":"Edm.DateTime","Updated":"2026-12-05T22:50:47.123Z"}`
@@ -306,6 +324,7 @@ func TestFollowsContinuation(t *testing.T) {
 // in their URL's query, which net/http's error quotes; the error the
 // store returns, which the request log prints, must not.
 func TestFailureHidesTheSAS(t *testing.T) {
+	t.Parallel()
 	s, err := NewFromConnectionString("TableEndpoint=http://127.0.0.1:1/acct;SharedAccessSignature=sv=2022-11-02&sig=TOPSECRETSIG", "tasks", Options{Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -316,16 +335,19 @@ func TestFailureHidesTheSAS(t *testing.T) {
 		"Create": func() error { _, err := svc.Create(context.Background(), c, tasks.Draft{Title: "x"}); return err },
 		"List":   func() error { _, err := svc.List(context.Background(), c, tasks.ListOptions{}); return err },
 	} {
-		within(t, time.Minute, name, func() {
-			err := call()
-			var ue *tasks.UnavailableError
-			if !errors.As(err, &ue) {
-				t.Errorf("%s: %v, want an UnavailableError", name, err)
-				return
-			}
-			if msg := err.Error(); strings.Contains(msg, "TOPSECRETSIG") || strings.Contains(msg, "sig=") {
-				t.Errorf("%s: the error shows the SAS: %s", name, msg)
-			}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			within(t, time.Minute, name, func() {
+				err := call()
+				var ue *tasks.UnavailableError
+				if !errors.As(err, &ue) {
+					t.Errorf("%s: %v, want an UnavailableError", name, err)
+					return
+				}
+				if msg := err.Error(); strings.Contains(msg, "TOPSECRETSIG") || strings.Contains(msg, "sig=") {
+					t.Errorf("%s: the error shows the SAS: %s", name, msg)
+				}
+			})
 		})
 	}
 }
