@@ -64,8 +64,8 @@ dev:
 # Each of those compiles keeps both cores busy by itself (go build's own
 # -p), so running two at once only adds contention. Cold runs of .ci/run on
 # a 2-core machine: 4 min 29 s and 514 s of CPU with vet beside race-deps
-# and tools-go beside the tests; 3 min 56 s and 3 min 58 s, 419 s and
-# 433 s of CPU, in these steps. One make -j over prerequisites, which
+# and tools-go beside the tests; 3 min 45 s to 3 min 58 s, 403 s to 433 s
+# of CPU, in these steps. One make -j over prerequisites, which
 # starts each test job as soon as its compiles are there, was worse
 # still: 497 s and 500 s.
 #
